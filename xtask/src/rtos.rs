@@ -1,0 +1,123 @@
+//! The included RTOS's images: which sources, which flags, how they are linked.
+//!
+//! Everything `arm-none-eabi-gcc` is told lives here, so a reader sees the whole build of the
+//! C side in one place (no Makefiles).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use crate::cmd;
+
+/// A bootable image of the RTOS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Image {
+    /// The demo `cargo xtask run` boots.
+    Demo,
+    /// The in-emulator test suite; its exit status is the number of failed cases.
+    Tests,
+}
+
+impl Image {
+    pub fn name(self) -> &'static str {
+        match self {
+            Image::Demo => "demo",
+            Image::Tests => "tests",
+        }
+    }
+}
+
+/// The outputs of one image build.
+pub struct Built {
+    pub elf: PathBuf,
+    pub map: PathBuf,
+}
+
+const CC: &str = "arm-none-eabi-gcc";
+
+/// Code generation for the Cortex-M3 of `mps2-an385`; no libc, warnings are errors.
+const CFLAGS: &[&str] = &[
+    "-mcpu=cortex-m3",
+    "-mthumb",
+    "-std=c11",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-O2",
+    "-g",
+    "-ffreestanding",
+    "-fno-common",
+    "-ffunction-sections",
+    "-fdata-sections",
+];
+
+/// Directories whose sources every image contains.
+const SHARED_SOURCE_DIRS: &[&str] = &["arch/arm", "kernel", "drivers", "lib"];
+
+/// Compiles and links `image` into `target/rtos/<image>/`.
+pub fn build(root: &Path, image: Image) -> Result<Built> {
+    let rtos = root.join("examples/rtos");
+    let out = root.join("target/rtos").join(image.name());
+    let obj_dir = out.join("obj");
+    std::fs::create_dir_all(&obj_dir).with_context(|| format!("creating {}", obj_dir.display()))?;
+
+    let mut sources = Vec::new();
+    for dir in SHARED_SOURCE_DIRS.iter().copied().chain([image_dir(image)]) {
+        collect_sources(&rtos.join(dir), &mut sources)?;
+    }
+    if sources.is_empty() {
+        bail!("no C or assembler sources under {}", rtos.display());
+    }
+
+    let include = rtos.join("include");
+    let mut objects = Vec::new();
+    for src in &sources {
+        let rel = src.strip_prefix(&rtos).unwrap_or(src);
+        let obj = obj_dir.join(rel.to_string_lossy().replace(['/', '\\'], "__") + ".o");
+        let mut c = cmd::new(CC);
+        c.args(CFLAGS).arg("-I").arg(&include).arg("-c").arg(src).arg("-o").arg(&obj);
+        cmd::run(&mut c)?;
+        objects.push(obj);
+    }
+
+    let elf = out.join(format!("rtos-{}.elf", image.name()));
+    let map = out.join(format!("rtos-{}.map", image.name()));
+    let mut link = cmd::new(CC);
+    link.args(CFLAGS)
+        .args(["-nostdlib", "-Wl,--gc-sections", "-T"])
+        .arg(rtos.join("link.ld"))
+        .arg(format!("-Wl,-Map={}", map.display()))
+        .args(&objects)
+        .arg("-lgcc")
+        .arg("-o")
+        .arg(&elf);
+    cmd::run(&mut link)?;
+    Ok(Built { elf, map })
+}
+
+fn image_dir(image: Image) -> &'static str {
+    match image {
+        Image::Demo => "apps/demo",
+        Image::Tests => "apps/tests",
+    }
+}
+
+/// Appends every `.c` and `.S` file below `dir`, sorted so that builds are reproducible.
+fn collect_sources(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect_sources(&path, out)?;
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("c" | "S")) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
