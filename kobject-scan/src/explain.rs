@@ -1,0 +1,120 @@
+//! `explain`: why a variable is or is not a kernel object.
+
+use gimli::constants;
+
+use crate::dwarf::types::Types;
+use crate::dwarf::{static_address, DieRef, Units};
+use crate::error::{Error, Result};
+use crate::manifest::Manifest;
+use crate::model::Inventory;
+
+/// The base variable name of a symbol path: `bank.sems[3]` → `bank`, `f::s` → `s`.
+fn base_name(symbol: &str) -> &str {
+    let local = symbol.rsplit("::").next().unwrap_or(symbol);
+    let end = local.find(['.', '[']).unwrap_or(local.len());
+    local.get(..end).unwrap_or(local)
+}
+
+/// Does `path` name `symbol` or something inside it?
+fn within(path: &str, symbol: &str) -> bool {
+    path.strip_prefix(symbol).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+}
+
+/// Explain `symbol` (a variable name or a path inside one) in `image`. Lines of text.
+pub fn explain(image: &[u8], manifest: &Manifest, symbol: &str) -> Result<Vec<String>> {
+    let inventory = crate::scan(image, manifest)?;
+    let mut lines = verdicts(&inventory, symbol);
+    lines.extend(variable_dies(image, manifest, base_name(symbol))?);
+    if lines.is_empty() {
+        lines.push(format!("no variable called `{symbol}` in the DWARF"));
+    }
+    Ok(lines)
+}
+
+fn verdicts(inventory: &Inventory, symbol: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    for o in inventory.objects.iter().filter(|o| within(&o.symbol, symbol)) {
+        let data = match o.kind {
+            crate::Kind::Thread => format!(", thread index {}", o.data),
+            crate::Kind::Stack => format!(", stack size {}", o.data),
+            _ => String::new(),
+        };
+        lines.push(format!(
+            "`{}` is a kernel object: {} `{}` at {:#x}, {} bytes in {}{}",
+            o.symbol,
+            o.kind.as_str(),
+            o.type_name,
+            o.address,
+            o.size,
+            o.section,
+            data
+        ));
+    }
+    for r in inventory.rejected.iter().filter(|r| within(&r.symbol, symbol)) {
+        lines.push(format!(
+            "`{}` ({} `{}` at {:#x}) is not a kernel object: {}",
+            r.symbol,
+            r.kind.as_str(),
+            r.type_name,
+            r.address,
+            r.reason_text
+        ));
+    }
+    lines
+}
+
+/// Describe every variable DIE called `name`: its location and whether its type holds objects.
+fn variable_dies(image: &[u8], manifest: &Manifest, name: &str) -> Result<Vec<String>> {
+    let image = crate::image::Image::parse(image)?;
+    let data = crate::DwarfData::load(&image)?;
+    let dwarf = data.dwarf();
+    let units = Units::load(&dwarf)?;
+    let index = crate::TagIndex::new(manifest);
+    let mut types = Types::new(&units, &index.tags, &index.api_members);
+    let mut lines = Vec::new();
+    for unit in &units.units {
+        let mut cursor = unit.unit.entries();
+        loop {
+            let next =
+                cursor.next_dfs().map_err(|source| Error::Dwarf { at: unit.location(None), source })?;
+            let Some((_, entry)) = next else { break };
+            if entry.tag() != constants::DW_TAG_variable {
+                continue;
+            }
+            let die = unit.die_ref(entry.offset());
+            let basics = units.basics(die)?;
+            let (found, ty) = units.name_and_type(basics.name, basics.ty, basics.origin)?;
+            if found.as_deref() != Some(name) {
+                continue;
+            }
+            let at = units.location(die);
+            let location =
+                entry.attr_value(constants::DW_AT_location).map_err(|source| Error::Dwarf { at, source })?;
+            let declaration = entry
+                .attr_value(constants::DW_AT_declaration)
+                .map_err(|source| Error::Dwarf { at, source })?
+                .is_some();
+            let place = match location {
+                None if declaration => "a declaration (no storage here)".to_string(),
+                None => "no location (optimised out, or storage described elsewhere)".to_string(),
+                Some(value) => match static_address(&units, unit, die.offset, value)? {
+                    Some(0) => "address 0: removed by the linker".to_string(),
+                    Some(address) => format!("static address {address:#x}"),
+                    None => "not a static address (stack, register, TLS or location list)".to_string(),
+                },
+            };
+            let contents = describe_type(&mut types, ty)?;
+            lines.push(format!("variable `{name}` at {at} ({}): {place}; {contents}", unit.name()));
+        }
+    }
+    Ok(lines)
+}
+
+fn describe_type(types: &mut Types<'_, '_>, ty: Option<DieRef>) -> Result<&'static str> {
+    let id = types.resolve(ty)?;
+    Ok(if types.node(id).is_some_and(|n| n.contains) {
+        "its type holds kernel objects"
+    } else {
+        "its type holds no kernel object"
+    })
+}

@@ -1,0 +1,123 @@
+//! kobject-scan: finds every kernel object in an ELF image from its DWARF.
+//!
+//! The flow is read → model → emit: [`image`] and [`dwarf`] read the ELF and its DWARF,
+//! [`collect`] applies the rules and builds the [`model::Inventory`], [`emit`] prints it.
+//! The type manifest format is documented in [`manifest`].
+//!
+//! # Rules
+//! - A variable is a candidate when its location is a static address (`DW_OP_addr` or
+//!   `DW_OP_addrx`, optionally plus a constant). Globals, file statics and function statics
+//!   count; stack locals, optimised-out variables and declarations do not. A variable at
+//!   address 0 was removed by the linker and is rejected.
+//! - Inside a variable, objects are found through struct members at any depth and arrays of
+//!   any rank. A kernel object's own members are not searched: its interior belongs to the
+//!   kernel, and exposing an inner object would let a thread operate on part of another one.
+//! - Objects inside a union are rejected: the memory is not exclusively the object's.
+//! - Stacks: an array of the stack element type is one stack; an array of such arrays gives one
+//!   stack per outer element. The stack size is the innermost dimension times the element size.
+//! - Devices: the API pointer is read from the image at the `api_member` offset and must point
+//!   at a driver API instance; the object's type is that API's struct. Null or unknown pointers
+//!   are rejected.
+//! - An object must lie wholly in a section matching `[kernel] sections`.
+//! - One object per address: the same object reached twice (common symbols, abstract and
+//!   concrete instances) is merged; otherwise the largest is kept, then by kind order
+//!   (object, thread, stack, device), then by symbol, and a note names the others.
+//! - Threads get indices 0, 1, … in address order; more than `max_threads` is an error.
+//! - A manifest struct tag defined with different sizes in different units is a warning.
+
+pub mod collect;
+pub mod dwarf;
+pub mod emit;
+pub mod error;
+pub mod explain;
+pub mod image;
+pub mod manifest;
+pub mod model;
+
+use std::collections::HashMap;
+
+pub use error::{Error, Result};
+pub use manifest::Manifest;
+pub use model::{Inventory, Kind, Object, Reason, Rejected};
+
+use dwarf::{Reader, Units};
+use gimli::RunTimeEndian;
+
+/// The DWARF sections of an image, decompressed where needed, ready to borrow.
+pub(crate) struct DwarfData<'data> {
+    sections: gimli::DwarfSections<std::borrow::Cow<'data, [u8]>>,
+    endian: RunTimeEndian,
+}
+
+impl<'data> DwarfData<'data> {
+    pub(crate) fn load(image: &image::Image<'data>) -> Result<Self> {
+        if !image.has_section(".debug_info") {
+            return Err(Error::NoDwarf);
+        }
+        let sections = gimli::DwarfSections::load(|id| image.section_bytes(id.name()))?;
+        let endian = if image.target.big_endian { RunTimeEndian::Big } else { RunTimeEndian::Little };
+        Ok(DwarfData { sections, endian })
+    }
+
+    pub(crate) fn dwarf(&self) -> gimli::Dwarf<Reader<'_>> {
+        self.sections.borrow(|section| gimli::EndianSlice::new(section, self.endian))
+    }
+}
+
+/// Manifest lookups shared by the passes.
+pub(crate) struct TagIndex<'m> {
+    pub tags: HashMap<&'m [u8], usize>,
+    pub api_members: Vec<Option<&'m [u8]>>,
+}
+
+impl<'m> TagIndex<'m> {
+    pub(crate) fn new(manifest: &'m Manifest) -> Self {
+        TagIndex {
+            tags: manifest.types.iter().enumerate().map(|(i, t)| (t.tag.as_bytes(), i)).collect(),
+            api_members: manifest.types.iter().map(|t| t.api_member.as_deref().map(str::as_bytes)).collect(),
+        }
+    }
+}
+
+/// Find every kernel object in the ELF image `image`.
+pub fn scan(image: &[u8], manifest: &Manifest) -> Result<Inventory> {
+    let image = image::Image::parse(image)?;
+    let data = DwarfData::load(&image)?;
+    let dwarf = data.dwarf();
+    let units = Units::load(&dwarf)?;
+    let index = TagIndex::new(manifest);
+    let walked = dwarf::walk_units(&units, &index.tags)?;
+    let mut types = dwarf::types::Types::new(&units, &index.tags, &index.api_members);
+    let mut resolved = Vec::with_capacity(walked.variables.len());
+    for var in &walked.variables {
+        let ty = match var.ty {
+            Some(ty) => Some(ty),
+            None => units.name_and_type(None, None, var.origin)?.1,
+        };
+        let id = types.resolve(ty)?;
+        // Naming costs more than resolving; only variables holding objects need a name.
+        if types.node(id).is_some_and(|n| n.contains) {
+            let symbol = collect::variable_symbol(&units, var)?;
+            resolved.push((var, symbol, id));
+        }
+    }
+    let mut enumerator = collect::Enumerator {
+        types: &types,
+        manifest,
+        out: Vec::new(),
+        at: error::DieLocation { section: "", unit: 0, die: None },
+    };
+    for (var, symbol, id) in resolved {
+        enumerator.at = units.location(var.die);
+        let problem = (var.address == 0).then_some(Reason::AddressZero);
+        enumerator.enumerate(id, var.address, &symbol, None, problem.as_ref())?;
+    }
+    let candidates = enumerator.out;
+    collect::build_inventory(&image, &units, manifest, candidates, &walked.structs)
+}
+
+/// Read `image_path` and scan it; errors name the file.
+pub fn scan_file(image_path: &std::path::Path, manifest: &Manifest) -> Result<Inventory> {
+    let bytes = std::fs::read(image_path).map_err(|source| Error::Io { path: image_path.into(), source })?;
+    scan(&bytes, manifest).map_err(|e| e.in_file(image_path))
+}
