@@ -121,12 +121,12 @@ fn partition_statements(out: &mut String, partition: &PlacedPartition) {
     let _ = writeln!(out, "    {} = .;", sym(PartitionSymbol::Start));
     let _ = writeln!(out, "    *(SORT_BY_ALIGNMENT({DATA_PREFIX}{name}))");
     for library in &partition.libraries {
-        let _ = writeln!(out, "    *{library}:*(SORT_BY_ALIGNMENT(.data .data.*))");
+        let _ = writeln!(out, "    *{library}:*(SORT_BY_ALIGNMENT(.data*))");
     }
     let _ = writeln!(out, "    {} = .;", sym(PartitionSymbol::BssStart));
     let _ = writeln!(out, "    *(SORT_BY_ALIGNMENT({BSS_PREFIX}{name}))");
     for library in &partition.libraries {
-        let _ = writeln!(out, "    *{library}:*(SORT_BY_ALIGNMENT(.bss .bss.*))");
+        let _ = writeln!(out, "    *{library}:*(SORT_BY_ALIGNMENT(.bss*))");
         let _ = writeln!(out, "    *{library}:*(COMMON)");
     }
     let _ = writeln!(out, "    {} = .;", sym(PartitionSymbol::BssEnd));

@@ -184,9 +184,10 @@ fn read_object(
         } else if is_stack_section(name) {
             stack_sections.push((section.index(), section.align().max(1)));
         } else if let Some(library) = library.as_deref_mut() {
-            let target = if is_named(name, ".data") {
+            // The same globs as the fragment's `*lib.a:*(SORT_BY_ALIGNMENT(.data*))`.
+            let target = if name.starts_with(".data") {
                 Some(false)
-            } else if is_named(name, ".bss") {
+            } else if name.starts_with(".bss") {
                 Some(true)
             } else {
                 None

@@ -62,10 +62,10 @@ impl MemoryMap {
     pub fn to_table(&self) -> String {
         let mut out = String::new();
         let start_title = match &self.origin {
-            Some(origin) => format!("offset from {origin}"),
-            None => "start".to_string(),
+            Some(origin) => format!("starts are offsets from {origin}"),
+            None => "starts are addresses".to_string(),
         };
-        let _ = writeln!(out, "Memory map ({}), start = {start_title}", self.mpu);
+        let _ = writeln!(out, "Memory map ({}), {start_title}", self.mpu);
         let _ = writeln!(
             out,
             "{:<10} {:<24} {:>10} {:>10} {:>10} {:>10} {:>10}",
