@@ -1,0 +1,333 @@
+//! `Builder`: the one entry point of `build.rs` scripts and the CLI — read, model, emit, write.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path, PathBuf};
+
+use crate::abi::Abi;
+use crate::c_parse::{self, Declared};
+use crate::emit_c;
+use crate::emit_manifest::{self, KernelSettings};
+use crate::emit_rust;
+use crate::ids::{IdLock, Ids};
+use crate::model::{Header, Syscall};
+use crate::preprocess::Preprocessor;
+use crate::rust_input;
+use crate::Error;
+
+/// File name of the type manifest in the output directory.
+pub const MANIFEST: &str = "kobject_types.toml";
+/// File name of the Rust wrappers in the output directory.
+pub const RUST_WRAPPERS: &str = "syscalls.rs";
+
+#[derive(Debug, Clone)]
+pub struct Builder {
+    headers: Vec<PathBuf>,
+    rust_inputs: Vec<PathBuf>,
+    include_dirs: Vec<PathBuf>,
+    defines: Vec<String>,
+    abi: Abi,
+    out_dir: Option<PathBuf>,
+    id_lock: Option<PathBuf>,
+    rust_wrappers: bool,
+    kernel: KernelSettings,
+    cargo_metadata: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One generated file, path relative to the output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    pub path: String,
+    pub contents: String,
+}
+
+/// Everything one run produces, before anything is written.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub headers: Vec<Header>,
+    pub ids: Ids,
+    pub files: Vec<OutputFile>,
+    /// The ID lock file and its new contents, when a lock file is used.
+    pub lock: Option<(PathBuf, String)>,
+    /// Every file read, for `cargo:rerun-if-changed`.
+    pub inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteReport {
+    /// Files whose content changed (or that did not exist).
+    pub written: Vec<PathBuf>,
+    pub unchanged: usize,
+}
+
+impl Builder {
+    /// ARMv7-M ABI, no inputs, no output directory yet.
+    pub fn new() -> Self {
+        Self {
+            headers: Vec::new(),
+            rust_inputs: Vec::new(),
+            include_dirs: Vec::new(),
+            defines: Vec::new(),
+            abi: Abi::ARMV7M,
+            out_dir: None,
+            id_lock: None,
+            rust_wrappers: false,
+            kernel: KernelSettings::default(),
+            cargo_metadata: false,
+        }
+    }
+
+    /// A C header with `__syscall` prototypes and/or `__kobject` annotations.
+    pub fn header(mut self, path: impl Into<PathBuf>) -> Self {
+        self.headers.push(path.into());
+        self
+    }
+
+    /// A Rust file with `#[syscall]` items in `extern "C"` blocks.
+    pub fn rust_input(mut self, path: impl Into<PathBuf>) -> Self {
+        self.rust_inputs.push(path.into());
+        self
+    }
+
+    /// Searched by `#include` (for `#if` configuration) and used to key outputs by path.
+    pub fn include_dir(mut self, path: impl Into<PathBuf>) -> Self {
+        self.include_dirs.push(path.into());
+        self
+    }
+
+    /// `NAME` or `NAME=VALUE`, as `-D` for `#if` evaluation.
+    pub fn define(mut self, define: impl Into<String>) -> Self {
+        self.defines.push(define.into());
+        self
+    }
+
+    pub fn abi(mut self, abi: Abi) -> Self {
+        self.abi = abi;
+        self
+    }
+
+    pub fn out_dir(mut self, path: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(path.into());
+        self
+    }
+
+    /// Keep IDs stable in this lock file (read if present, rewritten when it changes).
+    pub fn id_lock(mut self, path: impl Into<PathBuf>) -> Self {
+        self.id_lock = Some(path.into());
+        self
+    }
+
+    /// Also write `syscalls.rs`, the Rust user-space wrappers.
+    pub fn rust_wrappers(mut self, enable: bool) -> Self {
+        self.rust_wrappers = enable;
+        self
+    }
+
+    /// `[kernel] sections` of the type manifest.
+    pub fn kernel_sections<S: Into<String>>(mut self, sections: impl IntoIterator<Item = S>) -> Self {
+        self.kernel.sections = sections.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// `[kernel] max_threads` of the type manifest.
+    pub fn max_threads(mut self, max: u32) -> Self {
+        self.kernel.max_threads = Some(max);
+        self
+    }
+
+    /// Print `cargo:rerun-if-changed` for every file read (for `build.rs`).
+    pub fn cargo_metadata(mut self, enable: bool) -> Self {
+        self.cargo_metadata = enable;
+        self
+    }
+
+    /// Reads every input and produces all outputs in memory.
+    pub fn generate(&self) -> Result<Generated, Error> {
+        let mut pp_inputs = Vec::new();
+        let mut headers = Vec::new();
+        let mut errors = Vec::new();
+        let mut declared = Declared::default();
+        for path in &self.headers {
+            let mut pp = Preprocessor::new(&self.include_dirs, &self.defines)?;
+            let result = pp.run(path);
+            pp_inputs.extend(pp.files_read);
+            let parsed = match result {
+                Ok(input) => c_parse::parse(&input, &mut declared),
+                Err(Error::Source(e)) => Err(e),
+                Err(e) => return Err(e),
+            };
+            match parsed {
+                Ok(parsed) => headers.push(Header {
+                    path: path.clone(),
+                    key: self.key(path),
+                    syscalls: parsed.syscalls,
+                    kobjects: parsed.kobjects,
+                }),
+                Err(e) => errors.extend(e),
+            }
+        }
+        for path in &self.rust_inputs {
+            pp_inputs.push(path.clone());
+            match rust_input::read(path, &mut declared) {
+                Ok(syscalls) => headers.push(Header {
+                    path: path.clone(),
+                    key: self.key(path),
+                    syscalls,
+                    kobjects: Vec::new(),
+                }),
+                Err(Error::Source(e)) => errors.extend(e),
+                Err(e) => return Err(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::Source(errors));
+        }
+        check_collisions(&headers)?;
+
+        let lock = match &self.id_lock {
+            Some(path) => {
+                pp_inputs.push(path.clone());
+                Some(IdLock::read(path)?)
+            }
+            None => None,
+        };
+        let names: BTreeSet<String> =
+            headers.iter().flat_map(|h| h.syscalls.iter().map(|s| s.name.clone())).collect();
+        let (ids, new_lock) = Ids::assign(&names, lock.as_ref())?;
+        let all: Vec<&Syscall> = headers.iter().flat_map(|h| &h.syscalls).collect();
+        let kobjects: Vec<_> = headers.iter().flat_map(|h| &h.kobjects).collect();
+
+        let mut files = vec![
+            OutputFile { path: emit_c::ID_HEADER.into(), contents: emit_c::id_header(&ids) },
+            OutputFile { path: emit_c::ABI_HEADER.into(), contents: emit_c::abi_header(&self.abi) },
+            OutputFile {
+                path: emit_c::DISPATCH_SOURCE.into(),
+                contents: emit_c::dispatch_source(&all, &ids, &self.abi),
+            },
+            OutputFile { path: MANIFEST.into(), contents: emit_manifest::manifest(&kobjects, &self.kernel)? },
+        ];
+        for header in headers.iter().filter(|h| !h.syscalls.is_empty()) {
+            let (wrappers, stubs) = emit_c::header_outputs(header);
+            files.push(OutputFile { path: wrappers, contents: emit_c::wrapper_header(header, &self.abi) });
+            files.push(OutputFile { path: stubs, contents: emit_c::marshal_source(header, &self.abi) });
+        }
+        if self.rust_wrappers {
+            files.push(OutputFile {
+                path: RUST_WRAPPERS.into(),
+                contents: emit_rust::wrappers(&all, &ids, &self.abi)?,
+            });
+        }
+        let lock = match (&self.id_lock, lock) {
+            (Some(path), Some(_)) => Some((path.clone(), new_lock.to_toml()?)),
+            _ => None,
+        };
+        pp_inputs.sort();
+        pp_inputs.dedup();
+        Ok(Generated { headers, ids, files, lock, inputs: pp_inputs })
+    }
+
+    /// Generates and writes into the output directory; prints cargo metadata if asked.
+    pub fn run(&self) -> Result<(Generated, WriteReport), Error> {
+        let out_dir =
+            self.out_dir.as_ref().ok_or_else(|| Error::Config("no output directory given".into()))?;
+        let generated = self.generate();
+        if self.cargo_metadata {
+            // Even on failure: a fixed header must trigger the next build.
+            let inputs = match &generated {
+                Ok(g) => g.inputs.clone(),
+                Err(_) => self.headers.iter().chain(&self.rust_inputs).cloned().collect(),
+            };
+            for input in inputs {
+                println!("cargo:rerun-if-changed={}", input.display());
+            }
+        }
+        let generated = generated?;
+        let report = generated.write(out_dir)?;
+        Ok((generated, report))
+    }
+
+    /// Output key: the path relative to the first include directory holding it, else the
+    /// path as given (its file name when absolute).
+    fn key(&self, path: &Path) -> String {
+        let relative = self
+            .include_dirs
+            .iter()
+            .find_map(|dir| path.strip_prefix(dir).ok())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| {
+                if path.is_absolute() {
+                    path.file_name().map(PathBuf::from).unwrap_or_default()
+                } else {
+                    path.to_path_buf()
+                }
+            });
+        relative
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+fn check_collisions(headers: &[Header]) -> Result<(), Error> {
+    let mut owners: BTreeMap<String, &Path> = BTreeMap::new();
+    for header in headers {
+        let (wrappers, _) = emit_c::header_outputs(header);
+        if let Some(first) = owners.insert(wrappers.clone(), &header.path) {
+            return Err(Error::OutputCollision {
+                first: first.to_path_buf(),
+                second: header.path.clone(),
+                output: wrappers,
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Generated {
+    /// Writes every output whose content differs from what is on disk, and the lock file.
+    pub fn write(&self, out_dir: &Path) -> Result<WriteReport, Error> {
+        let mut report = WriteReport::default();
+        let targets = self
+            .files
+            .iter()
+            .map(|f| (out_dir.join(&f.path), &f.contents))
+            .chain(self.lock.iter().map(|(path, contents)| (path.clone(), contents)));
+        for (path, contents) in targets {
+            if write_if_changed(&path, contents)? {
+                report.written.push(path);
+            } else {
+                report.unchanged += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    pub fn file(&self, path: &str) -> Option<&OutputFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+}
+
+/// Writes `contents` unless the file already holds exactly that; returns whether it wrote.
+pub fn write_if_changed(path: &Path, contents: &str) -> Result<bool, Error> {
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    match std::fs::read(path) {
+        Ok(existing) if existing == contents.as_bytes() => return Ok(false),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    std::fs::write(path, contents).map_err(io)?;
+    Ok(true)
+}

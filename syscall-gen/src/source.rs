@@ -1,0 +1,97 @@
+//! Source files, byte spans and diagnostics that point into them.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use codespan_reporting::diagnostic::{Diagnostic, Label};
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term;
+
+/// Byte range inside one source file.
+pub type Span = Range<usize>;
+
+/// A file read for parsing, kept whole so diagnostics can quote it.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl SourceFile {
+    /// Reads a file; invalid UTF-8 is replaced (it then fails the lexer at its own position).
+    pub fn read(path: &Path) -> Result<Self, crate::Error> {
+        let bytes =
+            std::fs::read(path).map_err(|source| crate::Error::Io { path: path.to_path_buf(), source })?;
+        Ok(Self::new(path, String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    pub fn new(path: &Path, text: String) -> Self {
+        Self { path: path.to_path_buf(), text }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        (line, column)
+    }
+
+    /// Byte offset of a 1-based line and 0-based character column (clamped to the file).
+    pub fn offset_of(&self, line: usize, column: usize) -> usize {
+        let line_start = if line <= 1 {
+            0
+        } else {
+            self.text.match_indices('\n').nth(line - 2).map_or(self.text.len(), |(i, _)| i + 1)
+        };
+        let rest = &self.text[line_start..];
+        let line_len = rest.find('\n').unwrap_or(rest.len());
+        line_start + rest[..line_len].char_indices().nth(column).map_or(line_len, |(i, _)| i)
+    }
+
+    /// A diagnostic for `span`, rendered with the source line underlined.
+    pub fn error(&self, span: Span, message: impl Into<String>, help: Option<String>) -> SourceError {
+        let message = message.into();
+        let start = floor_char_boundary(&self.text, span.start.min(self.text.len()));
+        let end = floor_char_boundary(&self.text, span.end.clamp(start, self.text.len()));
+        let (line, column) = self.line_col(start);
+        let file = SimpleFile::new(self.path.display().to_string(), self.text.as_str());
+        let mut diagnostic =
+            Diagnostic::error().with_message(&message).with_labels(vec![Label::primary((), start..end)]);
+        if let Some(help) = &help {
+            diagnostic = diagnostic.with_notes(vec![format!("help: {help}")]);
+        }
+        let rendered = term::emit_into_string(&term::Config::default(), &file, &diagnostic)
+            .unwrap_or_else(|_| format!("{}:{line}:{column}: error: {message}", self.path.display()));
+        SourceError { file: self.path.clone(), line, column, message, help, rendered }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// One refusal or syntax error at a place in a source file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceError {
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+    pub message: String,
+    pub help: Option<String>,
+    /// `file:line:col` header, the source line and an underline, as printed to a terminal.
+    pub rendered: String,
+}
+
+impl std::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.rendered.trim_end())
+    }
+}
