@@ -49,6 +49,9 @@ const CFLAGS: &[&str] = &[
     "-fno-common",
     "-ffunction-sections",
     "-fdata-sections",
+    // The C library functions are ours (lib/string.c): keep GCC from turning their loops
+    // into calls to themselves.
+    "-fno-tree-loop-distribute-patterns",
 ];
 
 /// Directories whose sources every image contains.

@@ -1,0 +1,115 @@
+/* Fault handling: a readable report, then only the faulting thread is stopped. A fault in an
+ * exception handler or the idle thread leaves no sane state to continue from and ends the
+ * run instead. */
+#include <stdint.h>
+
+#include <arch.h>
+#include <kernel_internal.h>
+#include <printk.h>
+
+/* QEMU's exit status when the kernel itself faults. */
+#define EXIT_KERNEL_FAULT 255
+
+#define CFSR_MMARVALID (1u << 7)
+#define CFSR_MSTKERR (1u << 4)
+#define CFSR_BFARVALID (1u << 15)
+#define CFSR_STKERR (1u << 12)
+#define HFSR_FORCED (1u << 30)
+#define EXC_RETURN_THREAD_PSP 0xdu
+
+enum frame_word { FRAME_R0, FRAME_R1, FRAME_R2, FRAME_R3, FRAME_R12, FRAME_LR, FRAME_PC };
+
+extern struct k_thread z_idle_thread;
+
+static const struct {
+	uint32_t bit;
+	const char *text;
+} cfsr_reasons[] = {
+	{1u << 0, "instruction access violation"},
+	{1u << 1, "data access violation"},
+	{1u << 3, "MemManage fault on exception return"},
+	{1u << 4, "MemManage fault on exception entry"},
+	{1u << 8, "instruction bus error"},
+	{1u << 9, "precise data bus error"},
+	{1u << 10, "imprecise data bus error"},
+	{1u << 11, "bus fault on exception return"},
+	{1u << 12, "bus fault on exception entry"},
+	{1u << 16, "undefined instruction"},
+	{1u << 17, "invalid state (Thumb bit clear)"},
+	{1u << 18, "invalid exception return"},
+	{1u << 19, "no coprocessor"},
+	{1u << 24, "unaligned access"},
+	{1u << 25, "divide by zero"},
+};
+
+static const char *const fault_names[] = {
+	[K_FAULT_HARD] = "HardFault",
+	[K_FAULT_MEMMANAGE] = "MemManage fault",
+	[K_FAULT_BUS] = "BusFault",
+	[K_FAULT_USAGE] = "UsageFault",
+};
+
+static enum k_fault_kind fault_kind(void)
+{
+	uint32_t ipsr;
+	__asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
+	switch (ipsr & 0x1ffu) {
+	case 4:
+		return K_FAULT_MEMMANAGE;
+	case 5:
+		return K_FAULT_BUS;
+	case 6:
+		return K_FAULT_USAGE;
+	default:
+		return K_FAULT_HARD;
+	}
+}
+
+void z_fault(const uint32_t *frame, uint32_t exc_return);
+
+void z_fault(const uint32_t *frame, uint32_t exc_return)
+{
+	enum k_fault_kind kind = fault_kind();
+	uint32_t cfsr = SCB_CFSR;
+	uint32_t hfsr = SCB_HFSR;
+	bool frame_valid = !(cfsr & (CFSR_MSTKERR | CFSR_STKERR));
+	uint32_t pc = frame_valid ? frame[FRAME_PC] : 0;
+	uint32_t addr = 0;
+	struct k_thread *thread = z_kernel.current;
+	bool in_thread = (exc_return & 0xfu) == EXC_RETURN_THREAD_PSP && thread != &z_idle_thread;
+
+	printk("*** %s in %s '%s'\n", fault_names[kind], in_thread ? "thread" : "kernel context of",
+	       k_thread_name_get(thread));
+	printk("    CFSR 0x%08lx  PC 0x%08lx  LR 0x%08lx\n", cfsr, pc,
+	       frame_valid ? frame[FRAME_LR] : 0);
+	for (unsigned int i = 0; i < sizeof(cfsr_reasons) / sizeof(cfsr_reasons[0]); i++)
+		if (cfsr & cfsr_reasons[i].bit)
+			printk("    reason: %s\n", cfsr_reasons[i].text);
+	if (cfsr & CFSR_MMARVALID) {
+		addr = SCB_MMFAR;
+		printk("    MMFAR 0x%08lx (faulting address)\n", addr);
+	}
+	if (cfsr & CFSR_BFARVALID) {
+		addr = SCB_BFAR;
+		printk("    BFAR 0x%08lx (faulting address)\n", addr);
+	}
+	if (kind == K_FAULT_HARD)
+		printk("    HFSR 0x%08lx%s\n", hfsr, hfsr & HFSR_FORCED ? " (escalated)" : "");
+	SCB_CFSR = cfsr; /* write-one-to-clear, so the next report starts clean */
+	SCB_HFSR = hfsr;
+
+	if (!in_thread) {
+		printk("*** stopping the system\n");
+		arch_system_exit(EXIT_KERNEL_FAULT);
+	}
+
+	irq_lock();
+	thread->fault = (uint8_t)kind;
+	thread->fault_cfsr = cfsr;
+	thread->fault_pc = pc;
+	thread->fault_addr = addr;
+	z_thread_stop(thread);
+	arch_request_switch(); /* PendSV tail-chains: the thread never resumes */
+	printk("*** thread '%s' stopped, the others go on\n", k_thread_name_get(thread));
+	irq_unlock(0); /* the thread may have faulted inside a locked section */
+}

@@ -1,0 +1,260 @@
+/* The kernel's public API: time, threads, thread stacks, semaphores, mutexes and message
+ * queues.
+ *
+ * Every blocking call takes a k_timeout_t in ticks (K_NO_WAIT, K_FOREVER or a count) and
+ * returns 0 or a negative error code. Signatures use only pointers and integers so that a
+ * later issue can turn these functions into system calls unchanged.
+ *
+ * Kernel objects are plain structs; define them as globals, statics, struct members or array
+ * elements. The K_*_DEFINE macros initialise them statically; k_*_init does it at run time.
+ */
+#ifndef RTOS_KERNEL_H
+#define RTOS_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dlist.h"
+#include "kobject.h"
+
+/* Error codes, returned negated. */
+#define EPERM 1
+#define EAGAIN 11
+#define EBUSY 16
+#define EINVAL 22
+#define EDEADLK 35
+#define ENOMSG 42
+
+/* ---- Time ---------------------------------------------------------------------------- */
+
+#define K_TICKS_PER_SEC 1000
+
+/* A relative timeout in ticks. */
+typedef int32_t k_timeout_t;
+
+#define K_NO_WAIT ((k_timeout_t)0)
+#define K_FOREVER ((k_timeout_t)-1)
+#define K_TICKS(t) ((k_timeout_t)(t))
+#define K_MSEC(ms) ((k_timeout_t)((ms) * K_TICKS_PER_SEC / 1000))
+
+/* Ticks since boot. */
+uint32_t k_uptime_ticks(void);
+
+/* ---- Threads ------------------------------------------------------------------------- */
+
+/* Priorities: 0 is the highest; K_LOWEST_PRIO belongs to the idle thread. */
+#define K_NUM_PRIO 32
+#define K_LOWEST_PRIO (K_NUM_PRIO - 1)
+#define K_MAIN_PRIO 10
+/* Threads of equal priority take turns after this many ticks. */
+#define K_TIMESLICE_TICKS 5
+
+enum k_thread_state {
+	K_THREAD_UNUSED, /* never started: an all-zero struct k_thread */
+	K_THREAD_READY,  /* running or runnable */
+	K_THREAD_PENDING, /* waiting on an object, maybe with a timeout */
+	K_THREAD_SLEEPING,
+	K_THREAD_DEAD,
+};
+
+enum k_thread_mode {
+	K_MODE_KERNEL, /* privileged */
+	K_MODE_USER,   /* unprivileged, confined by the MPU (a later issue) */
+};
+
+/* Why a thread was stopped by a fault; K_FAULT_NONE for threads that ended normally. */
+enum k_fault_kind {
+	K_FAULT_NONE,
+	K_FAULT_HARD,
+	K_FAULT_MEMMANAGE,
+	K_FAULT_BUS,
+	K_FAULT_USAGE,
+};
+
+typedef void (*k_thread_entry_t)(void *arg);
+
+struct k_mutex;
+
+/* A queue of threads waiting on an object, highest priority first, FIFO among equals. */
+struct k_wait_q {
+	struct dlist waiters;
+};
+
+/* One element of a thread stack; stacks are arrays of it (see K_THREAD_STACK_DEFINE). */
+__kobject(stack) struct k_thread_stack_element {
+	char byte;
+};
+typedef struct k_thread_stack_element k_thread_stack_t;
+
+__kobject(thread) struct k_thread {
+	/* The context switch (arch/arm/switch.S) saves and restores the first ten words at fixed
+	 * offsets: the process stack pointer, r4-r11 and the mode. Keep them first. */
+	uint32_t saved_psp;
+	uint32_t saved_r4_r11[8];
+	uint32_t mode; /* enum k_thread_mode; selects CONTROL.nPRIV on every switch in */
+	/* Top of the thread's privileged stack, used for its system calls once it runs in user
+	 * mode; NULL for kernel-mode threads. */
+	void *priv_stack_top;
+
+	struct dnode queue_node; /* in the ready queue or a wait queue */
+	struct dnode timeout_node;
+	uint32_t deadline; /* tick at which the timeout fires */
+	bool timeout_armed;
+	uint8_t state; /* enum k_thread_state */
+	int8_t prio;   /* effective priority, raised by mutex priority inheritance */
+	int8_t base_prio;
+	struct k_wait_q *pended_on;
+	int swap_result;  /* what the blocking call returns once the thread runs again */
+	void *swap_data;  /* message buffer while waiting on a message queue */
+	struct k_mutex *held_mutexes;
+	struct k_wait_q joiners;
+
+	const char *name;
+	k_thread_stack_t *stack;
+	size_t stack_size;
+
+	/* Set when a fault stopped the thread. */
+	uint8_t fault; /* enum k_fault_kind */
+	uint32_t fault_cfsr;
+	uint32_t fault_pc;
+	uint32_t fault_addr; /* MMFAR or BFAR when valid, else 0 */
+};
+
+/* Stack size and base alignment rule, in one place. Now only the AAPCS 8-byte rule; the MPU
+ * issue changes it to the ARMv7-M region rule (power-of-two size >= 32, base aligned to the
+ * size) so that a user stack is exactly one MPU region. */
+#define Z_STACK_SIZE(size) (((size) + 7u) & ~7u)
+#define Z_STACK_ALIGN(size) 8
+
+/* A stack any thread may use, including a future user thread: placed with the user stacks. */
+#define K_THREAD_STACK_DEFINE(name, size)                                                    \
+	struct k_thread_stack_element name[Z_STACK_SIZE(size)]                              \
+		__attribute__((aligned(Z_STACK_ALIGN(size)), section(".user_stacks")))
+
+#define K_THREAD_STACK_ARRAY_DEFINE(name, count, size)                                       \
+	struct k_thread_stack_element name[count][Z_STACK_SIZE(size)]                       \
+		__attribute__((aligned(Z_STACK_ALIGN(size)), section(".user_stacks")))
+
+/* A stack only kernel threads use: kernel memory, not zeroed at boot. */
+#define K_KERNEL_STACK_DEFINE(name, size)                                                    \
+	struct k_thread_stack_element name[Z_STACK_SIZE(size)]                              \
+		__attribute__((aligned(8), section(".noinit.kernel_stacks")))
+
+#define K_THREAD_STACK_SIZEOF(stack) sizeof(stack)
+
+/* A thread started at boot, before main: defines `name` (the struct k_thread) and its stack.
+ * Not usable with `static`. */
+struct z_static_thread {
+	struct k_thread *thread;
+	k_thread_stack_t *stack;
+	size_t stack_size;
+	k_thread_entry_t entry;
+	void *arg;
+	int prio;
+	const char *name;
+};
+
+#define K_THREAD_DEFINE(name, stack_size, entry, arg, prio)                                  \
+	K_THREAD_STACK_DEFINE(z_stack_##name, stack_size);                                   \
+	struct k_thread name;                                                                \
+	static const struct z_static_thread z_static_##name                                  \
+		__attribute__((section(".static_threads"), used)) = {                        \
+			&name, z_stack_##name, sizeof(z_stack_##name), entry, arg, prio, #name, \
+	}
+
+/* Starts `entry(arg)` on `stack` at `prio` (0 .. K_LOWEST_PRIO - 1). `thread` must be unused
+ * or dead. Returns 0, -EINVAL (bad priority or stack) or -EBUSY (thread still alive). */
+int k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
+		    k_thread_entry_t entry, void *arg, int prio);
+/* A name set before k_thread_create is kept, so even the thread's first moments have it. */
+void k_thread_name_set(struct k_thread *thread, const char *name);
+/* The name for reports: never NULL. */
+const char *k_thread_name_get(const struct k_thread *thread);
+struct k_thread *k_current_get(void);
+int k_thread_priority_get(struct k_thread *thread);
+int k_thread_priority_set(struct k_thread *thread, int prio);
+/* Waits until `thread` has ended: 0, -EAGAIN on timeout, -EBUSY with K_NO_WAIT,
+ * -EDEADLK for the calling thread itself, -EINVAL for a thread never started. */
+int k_thread_join(struct k_thread *thread, k_timeout_t timeout);
+/* Stops a thread wherever it is. Mutexes it holds stay locked. */
+void k_thread_abort(struct k_thread *thread);
+__attribute__((noreturn)) void k_thread_exit(void);
+/* Lets the other ready threads of the same priority run first. */
+void k_yield(void);
+/* Sleeps `ticks` ticks from the last tick; K_NO_WAIT yields. Returns 0. */
+int k_sleep(k_timeout_t ticks);
+
+/* ---- Semaphores ---------------------------------------------------------------------- */
+
+__kobject(object) struct k_sem {
+	struct k_wait_q wait_q;
+	uint32_t count;
+	uint32_t limit;
+};
+
+#define K_SEM_DEFINE(name, initial, max)                                                     \
+	struct k_sem name = {.count = (initial), .limit = (max)};                          \
+	_Static_assert((max) > 0 && (initial) <= (max), "semaphore " #name ": bad counts")
+
+/* Returns -EINVAL unless 0 < limit and initial <= limit. */
+int k_sem_init(struct k_sem *sem, uint32_t initial, uint32_t limit);
+/* Wakes the highest-priority waiter, or counts up to the limit. */
+void k_sem_give(struct k_sem *sem);
+/* 0, -EBUSY (K_NO_WAIT and zero count) or -EAGAIN (timeout, reset). */
+int k_sem_take(struct k_sem *sem, k_timeout_t timeout);
+/* Zeroes the count; waiters return -EAGAIN. */
+void k_sem_reset(struct k_sem *sem);
+uint32_t k_sem_count_get(struct k_sem *sem);
+
+/* ---- Mutexes ------------------------------------------------------------------------- */
+
+/* A recursive mutex with priority inheritance: while a thread waits, the owner runs at least
+ * at the waiter's priority. An all-zero struct is an unlocked mutex. */
+__kobject(object) struct k_mutex {
+	struct k_wait_q wait_q;
+	struct k_thread *owner;
+	uint32_t lock_count;
+	struct k_mutex *next_held; /* the owner's list of held mutexes */
+};
+
+#define K_MUTEX_DEFINE(name) struct k_mutex name = {.owner = NULL}
+
+int k_mutex_init(struct k_mutex *mutex);
+/* 0, -EBUSY (K_NO_WAIT and locked by another thread) or -EAGAIN (timeout). */
+int k_mutex_lock(struct k_mutex *mutex, k_timeout_t timeout);
+/* 0, -EINVAL (not locked) or -EPERM (locked by another thread). */
+int k_mutex_unlock(struct k_mutex *mutex);
+
+/* ---- Message queues ------------------------------------------------------------------ */
+
+/* A FIFO of fixed-size messages copied in and out of a ring buffer. */
+__kobject(object) struct k_msgq {
+	struct k_wait_q wait_q; /* readers while empty, writers while full */
+	char *buffer;
+	uint32_t msg_size;
+	uint32_t max_msgs;
+	uint32_t used;
+	uint32_t read_index;
+	uint32_t write_index;
+};
+
+/* The ring buffer is an unnamed static array (a file-scope compound literal). */
+#define K_MSGQ_DEFINE(name, msg_size_, max_msgs_)                                            \
+	struct k_msgq name = {                                                              \
+		.buffer = (char[(msg_size_) * (max_msgs_)]){0},                             \
+		.msg_size = (msg_size_),                                                    \
+		.max_msgs = (max_msgs_),                                                    \
+	}
+
+/* Returns -EINVAL for a zero message size or count. */
+int k_msgq_init(struct k_msgq *msgq, void *buffer, uint32_t msg_size, uint32_t max_msgs);
+/* 0, -ENOMSG (full with K_NO_WAIT, or purged while waiting) or -EAGAIN (timeout). */
+int k_msgq_put(struct k_msgq *msgq, const void *msg, k_timeout_t timeout);
+/* 0, -ENOMSG (empty with K_NO_WAIT) or -EAGAIN (timeout). */
+int k_msgq_get(struct k_msgq *msgq, void *msg, k_timeout_t timeout);
+/* Drops every message; writers waiting on a full queue return -ENOMSG. */
+void k_msgq_purge(struct k_msgq *msgq);
+uint32_t k_msgq_num_used_get(struct k_msgq *msgq);
+
+#endif

@@ -1,0 +1,50 @@
+/* Scheduler internals shared by the kernel objects, the boot code and the arch layer.
+ * Callers hold irq_lock() unless a function says otherwise. */
+#ifndef RTOS_KERNEL_INTERNAL_H
+#define RTOS_KERNEL_INTERNAL_H
+
+#include "kernel.h"
+
+struct z_kernel {
+	struct k_thread *current; /* first member: the context switch loads it at offset 0 */
+	uint32_t ticks;
+	uint32_t ready_bitmap; /* bit p set when ready[p] is not empty */
+	int slice_left;
+	struct dlist ready[K_NUM_PRIO];
+	struct dlist timeouts; /* armed timeouts, earliest deadline first */
+};
+
+extern struct z_kernel z_kernel;
+
+/* Prepares a thread record and its initial stack frame without making it ready. */
+void z_thread_setup(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
+		    k_thread_entry_t entry, void *arg, int prio, const char *name);
+void z_ready(struct k_thread *thread);
+/* Moves the current thread onto `wait_q` (or to sleep when NULL) with a timeout. */
+void z_pend_current(struct k_wait_q *wait_q, k_timeout_t timeout);
+/* Switches away and releases the lock `key`; returns the thread's swap_result once it runs
+ * again. */
+int z_swap(unsigned int key);
+/* z_pend_current then z_swap. */
+int z_pend_and_swap(unsigned int key, struct k_wait_q *wait_q, k_timeout_t timeout);
+/* Switches if a thread other than the current one should run, then releases `key`. */
+void z_reschedule(unsigned int key);
+struct k_thread *z_wait_q_first(struct k_wait_q *wait_q);
+/* Takes a thread off its wait queue and timeout and makes it ready; its blocking call
+ * returns `result`. */
+void z_wake(struct k_thread *thread, int result);
+/* Changes the effective priority, keeping ready and wait queues ordered. */
+void z_set_prio(struct k_thread *thread, int prio);
+/* Recomputes the effective priority from the base priority and held mutexes' waiters. */
+void z_mutex_update_prio(struct k_thread *thread);
+/* Removes a thread from scheduling for good and wakes its joiners. */
+void z_thread_stop(struct k_thread *thread);
+
+/* Called by the arch layer. */
+void z_tick(void);                       /* SysTick handler */
+struct k_thread *z_switch_next(void);    /* PendSV: picks and installs the next thread */
+__attribute__((noreturn)) void z_kernel_start(void);
+/* Starts the tick and switches away from the boot code (z_kernel.current), never to return. */
+__attribute__((noreturn)) void arch_kernel_enter(void);
+
+#endif
