@@ -366,7 +366,8 @@ pub fn marshal_source(header: &Header, abi: &Abi) -> String {
     let _ = writeln!(out, "/* Marshalling stubs for {}. */", header.key);
     let _ = writeln!(out, "#include \"{ABI_HEADER}\"");
     if header.key.ends_with(".h") {
-        let _ = writeln!(out, "#include \"{}\"", header.key);
+        // Angle brackets: a quoted name would find the wrapper header beside this file.
+        let _ = writeln!(out, "#include <{}>", header.key);
     }
     out.push('\n');
     out.push_str(&forward_declarations(&header.syscalls));

@@ -127,6 +127,7 @@ fn wrapper(s: &Syscall, id: &Ident, n: usize, last: usize) -> Result<TokenStream
         counts.push(quote!(sg_words::<#ty>()));
         params.push(quote!(#pname: #ty));
     }
+    let mutability = if s.params.is_empty() { quote!() } else { quote!(mut) };
     let nwords = if counts.is_empty() { quote!(0) } else { quote!(#(#counts)+*) };
     let (ret_ty, ret_expr) = if s.ret.is_void() {
         (quote!(), quote! { let _ = (lo, hi); })
@@ -154,7 +155,7 @@ fn wrapper(s: &Syscall, id: &Ident, n: usize, last: usize) -> Result<TokenStream
         pub unsafe fn #name(#(#params),*) #ret_ty {
             #(#asserts)*
             const SG_NWORDS: usize = #nwords;
-            let mut w = [0usize; if SG_NWORDS > #n { SG_NWORDS } else { #n }];
+            let #mutability w = [0usize; if SG_NWORDS > #n { SG_NWORDS } else { #n }];
             #(#packs)*
             let (lo, hi) = if SG_NWORDS <= #n {
                 unsafe { sg_trap([#(w[#idx]),*], #id) }

@@ -1,0 +1,163 @@
+//! Every generated C file compiles with arm-none-eabi-gcc (Cortex-M3, Thumb) and host gcc at
+//! -Wall -Wextra -Werror, in user-only, kernel-only and mixed mode, with every wrapper called;
+//! the width assertions refuse wide types; the Rust wrappers compile for the host.
+
+mod common;
+
+use std::fmt::Write;
+
+use syscall_gen::{Abi, Generated};
+
+const ARM_GCC: &str = "arm-none-eabi-gcc";
+const MODES: [&str; 3] = ["", "-DK_SYSCALL_USER_ONLY", "-DK_SYSCALL_KERNEL_ONLY"];
+
+/// A translation unit calling every wrapper, so their bodies are compiled, not just parsed.
+fn caller_source(generated: &Generated) -> String {
+    let mut out = String::from("#include <rtos/kernel.h>\n#include <drivers/uart.h>\n\n");
+    for header in &generated.headers {
+        for s in &header.syscalls {
+            let _ = writeln!(out, "void use_{}(void);\nvoid use_{}(void)\n{{", s.name, s.name);
+            for p in &s.params {
+                let _ = writeln!(
+                    out,
+                    "\t{};\n\t__builtin_memset(&{n}, 0, sizeof({n}));",
+                    p.ty.unqualified().declare(&p.name),
+                    n = p.name
+                );
+            }
+            let args: Vec<&str> = s.params.iter().map(|p| p.name.as_str()).collect();
+            let _ = writeln!(out, "\t(void){}({});\n}}\n", s.name, args.join(", "));
+        }
+    }
+    out
+}
+
+/// Compiles every generated C file and a caller of every wrapper in each mode; returns the
+/// directory (alive while held) and the objects.
+fn compile_all(compiler: &str, target_flags: &[&str], abi: Abi) -> (tempfile::TempDir, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = common::fixture_builder(abi).generate().unwrap();
+    generated.write(dir.path()).unwrap();
+    std::fs::write(dir.path().join("callers.c"), caller_source(&generated)).unwrap();
+    let include = common::fixtures().join("include");
+    let mut sources: Vec<String> =
+        generated.files.iter().filter(|f| f.path.ends_with(".c")).map(|f| f.path.clone()).collect();
+    sources.push("callers.c".into());
+    let mut objects = Vec::new();
+    for source in &sources {
+        for (i, mode) in MODES.iter().enumerate() {
+            let object = dir.path().join(format!("{}.{i}.o", source.replace('/', "_")));
+            let mut args: Vec<&str> = target_flags.to_vec();
+            args.extend(["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-c"]);
+            if !mode.is_empty() {
+                args.push(mode);
+            }
+            let (inc, out_inc, src, obj) = (
+                format!("-I{}", include.display()),
+                format!("-I{}", dir.path().display()),
+                dir.path().join(source).display().to_string(),
+                object.display().to_string(),
+            );
+            args.extend([inc.as_str(), out_inc.as_str(), src.as_str(), "-o", obj.as_str()]);
+            let out = common::run_tool(compiler, &args);
+            assert!(
+                out.status.success(),
+                "{compiler} {mode} {source} failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            objects.push(object.display().to_string());
+        }
+    }
+    (dir, objects)
+}
+
+#[test]
+fn armv7m_outputs_compile_with_arm_none_eabi_gcc() {
+    let (_dir, objects) = compile_all(ARM_GCC, &["-mcpu=cortex-m3", "-mthumb"], Abi::ARMV7M);
+    // The user-only caller object traps with `svc 3`.
+    let user_caller = objects.iter().find(|o| o.contains("callers.c.1.o")).unwrap();
+    let out = common::run_tool("arm-none-eabi-objdump", &["-d", user_caller]);
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.contains("svc\t3"), "no svc in the user-mode wrappers:\n{listing}");
+    let kernel_caller = objects.iter().find(|o| o.contains("callers.c.2.o")).unwrap();
+    let out = common::run_tool("arm-none-eabi-objdump", &["-d", kernel_caller]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("svc"), "kernel-only wrappers must not trap");
+}
+
+#[test]
+fn host_outputs_compile_with_gcc_and_arm_none_eabi_gcc() {
+    compile_all("gcc", &[], Abi::HOST);
+    compile_all(ARM_GCC, &["-mcpu=cortex-m3", "-mthumb"], Abi::HOST);
+}
+
+fn compile_snippet(compiler: &str, flags: &[&str], header: &str) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let include = dir.path().join("include");
+    std::fs::create_dir_all(&include).unwrap();
+    std::fs::write(include.join("wide.h"), header).unwrap();
+    let out_dir = dir.path().join("out");
+    syscall_gen::Builder::new()
+        .abi(Abi::HOST)
+        .include_dir(&include)
+        .header(include.join("wide.h"))
+        .out_dir(&out_dir)
+        .run()
+        .unwrap();
+    let src = out_dir.join("syscalls/wide_mrsh.c");
+    let mut args = flags.to_vec();
+    let (i1, i2, s) =
+        (format!("-I{}", include.display()), format!("-I{}", out_dir.display()), src.display().to_string());
+    args.extend(["-std=c11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", &i1, &i2, &s]);
+    let out = common::run_tool(compiler, &args);
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+const WIDE: &str = "#include <stdint.h>\n#define __syscall static inline\nstruct wide { uint64_t a, b, c; };\n__syscall int k_wide(struct wide w);\n#include <syscalls/wide.h>\n";
+const WIDE_RET: &str = "#include <stdint.h>\n#define __syscall static inline\nstruct wide { uint64_t a, b, c; };\n__syscall struct wide k_wide_ret(int a);\n#include <syscalls/wide.h>\n";
+const TWO_WORDS: &str = "#include <stdint.h>\n#define __syscall static inline\ntypedef struct { int64_t ticks; } k_timeout_t;\n__syscall uint64_t k_ok(k_timeout_t t, long long v, double d);\n#include <syscalls/wide.h>\n";
+
+#[test]
+fn wider_than_two_words_is_refused_at_compile_time() {
+    for (compiler, flags) in [("gcc", vec![]), (ARM_GCC, vec!["-mcpu=cortex-m3", "-mthumb"])] {
+        let (ok, stderr) = compile_snippet(compiler, &flags, WIDE);
+        assert!(
+            !ok && stderr.contains("k_wide: parameter w is wider than two words"),
+            "{compiler}: {stderr}"
+        );
+        let (ok, stderr) = compile_snippet(compiler, &flags, WIDE_RET);
+        assert!(
+            !ok && stderr.contains("k_wide_ret: return type is wider than two words"),
+            "{compiler}: {stderr}"
+        );
+        let (ok, stderr) = compile_snippet(compiler, &flags, TWO_WORDS);
+        assert!(ok, "{compiler}: {stderr}");
+    }
+}
+
+#[test]
+fn rust_wrappers_compile_for_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = common::fixture_builder(Abi::ARMV7M).generate().unwrap();
+    let wrappers = &generated.file("syscalls.rs").unwrap().contents;
+    // syn accepts the whole file, including the ARM variant that cannot be built here.
+    syn::parse_file(wrappers).unwrap();
+    std::fs::write(dir.path().join("syscalls.rs"), wrappers).unwrap();
+    let lib = r#"
+#![allow(non_camel_case_types, dead_code)]
+pub struct k_sem; pub struct k_thread; pub struct k_thread_stack_element; pub struct k_msgq;
+pub struct device; pub struct k_any_u;
+#[repr(C)] #[derive(Clone, Copy)] pub struct k_timeout_t { pub ticks: i64 }
+pub type k_thread_entry_t = Option<extern "C" fn(*mut core::ffi::c_void, *mut core::ffi::c_void, *mut core::ffi::c_void)>;
+#[repr(C)] #[derive(Clone, Copy)] pub enum k_poll_mode { One, All }
+include!("syscalls.rs");
+"#;
+    std::fs::write(dir.path().join("lib.rs"), lib).unwrap();
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let src = dir.path().join("lib.rs").display().to_string();
+    let out_dir = dir.path().display().to_string();
+    let out = common::run_tool(
+        &rustc,
+        &["--edition", "2021", "--crate-type", "lib", "-D", "warnings", "--out-dir", &out_dir, &src],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
