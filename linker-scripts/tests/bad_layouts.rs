@@ -34,46 +34,32 @@ fn violations(sections: &str, extra: &[&str]) -> Vec<String> {
     inputs.extend(extra.iter().map(|name| compile(&fixture(name), dir.path())));
     let elf = link_with(dir.path(), sections, &inputs);
     let image = Image::read(&elf).unwrap();
-    check(&image, &Board::MPS2_AN385)
-        .iter()
-        .map(ToString::to_string)
-        .collect()
+    check(&image, &Board::MPS2_AN385).iter().map(ToString::to_string).collect()
 }
 
 fn link_with(dir: &Path, sections: &str, inputs: &[PathBuf]) -> PathBuf {
     let script = dir.join("bad.ld");
-    std::fs::write(
-        &script,
-        format!("{MEMORY}SECTIONS\n{{\n.text : {{ *(.text*) }} > FLASH\n{sections}}}\n"),
-    )
-    .unwrap();
+    std::fs::write(&script, format!("{MEMORY}SECTIONS\n{{\n.text : {{ *(.text*) }} > FLASH\n{sections}}}\n"))
+        .unwrap();
     let elf = dir.join("bad.elf");
     link(&script, dir, inputs, &elf);
     elf
 }
 
 fn assert_one(violations: &[String], expected: &str) {
-    assert!(
-        violations.iter().any(|v| v.contains(expected)),
-        "expected `{expected}` among {violations:#?}"
-    );
+    assert!(violations.iter().any(|v| v.contains(expected)), "expected `{expected}` among {violations:#?}");
 }
 
 #[test]
 fn a_good_hand_made_layout_passes() {
-    let sections = format!(
-        ".app_smem : ALIGN(0x800) {{ {} }} > RAM AT > FLASH\n{STACKS}{KERNEL}",
-        beta("0x800")
-    );
+    let sections =
+        format!(".app_smem : ALIGN(0x800) {{ {} }} > RAM AT > FLASH\n{STACKS}{KERNEL}", beta("0x800"));
     assert_eq!(violations(&sections, &[]), Vec::<String>::new());
 }
 
 #[test]
 fn rejects_a_misaligned_partition() {
-    let sections = format!(
-        "{KERNEL}.app_smem : ALIGN(4) {{ {} }} > RAM AT > FLASH\n{STACKS}",
-        beta("0x800")
-    );
+    let sections = format!("{KERNEL}.app_smem : ALIGN(4) {{ {} }} > RAM AT > FLASH\n{STACKS}", beta("0x800"));
     let found = violations(&sections, &[]);
     assert_one(
         &found,
@@ -85,10 +71,8 @@ fn rejects_a_misaligned_partition() {
 
 #[test]
 fn rejects_a_size_that_is_no_region() {
-    let sections = format!(
-        ".app_smem : ALIGN(0x800) {{ {} }} > RAM AT > FLASH\n{STACKS}{KERNEL}",
-        beta("0x7e0")
-    );
+    let sections =
+        format!(".app_smem : ALIGN(0x800) {{ {} }} > RAM AT > FLASH\n{STACKS}{KERNEL}", beta("0x7e0"));
     assert_one(
         &violations(&sections, &[]),
         "partition `beta` at 0x20000000, size 0x7e0: the smallest PMSAv7 region holding it is \
@@ -142,10 +126,7 @@ fn rejects_kernel_objects_in_user_memory_outside_partitions() {
 #[test]
 fn rejects_an_orphan_partition_section() {
     let sections = format!("{KERNEL}{STACKS}");
-    assert_one(
-        &violations(&sections, &[]),
-        "partition `beta` is not in the layout (orphan section)",
-    );
+    assert_one(&violations(&sections, &[]), "partition `beta` is not in the layout (orphan section)");
 }
 
 #[test]
@@ -166,19 +147,18 @@ fn rejects_a_stack_that_breaks_the_rule_before_and_after_the_link() {
     let dir = tempfile::tempdir().unwrap();
     let bad_stack = compile(&fixture("bad_stack.c"), dir.path());
     let found = read_link_inputs(std::slice::from_ref(&bad_stack), &[]).unwrap();
-    let err = plan(&found, Board::MPS2_AN385.mpu, 4, TableReservation::default())
-        .unwrap_err()
-        .to_string();
+    let err = plan(&found, Board::MPS2_AN385.mpu, 4, TableReservation::default()).unwrap_err().to_string();
     assert!(err.starts_with("user stack `bad_stack` in "), "{err}");
     assert!(
         err.ends_with("bad_stack.o: size 0x3e8: a PMSAv7 stack object is a power of two holding a 32-byte guard and at least one usable byte"),
         "{err}"
     );
 
-    let sections = format!(
-        ".app_smem : ALIGN(0x800) {{ {} }} > RAM AT > FLASH\n{STACKS}{KERNEL}",
-        beta("0x800")
-    );
+    let sections =
+        format!(".app_smem : ALIGN(0x800) {{ {} }} > RAM AT > FLASH\n{STACKS}{KERNEL}", beta("0x800"));
     let found = violations(&sections, &["bad_stack.c"]);
-    assert_one(&found, "user stack `bad_stack` at 0x20001000, size 0x3e8: a PMSAv7 stack object is a power of two");
+    assert_one(
+        &found,
+        "user stack `bad_stack` at 0x20001000, size 0x3e8: a PMSAv7 stack object is a power of two",
+    );
 }
