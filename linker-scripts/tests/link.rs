@@ -3,14 +3,34 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{compile, fixture, fixture_inputs, link, run};
+use common::{compile, fixture, link, run};
 use linker_scripts::check::{check, find_user_memory, image_memory_map};
 use linker_scripts::image::Image;
 use linker_scripts::inputs::read_link_inputs;
 use linker_scripts::{Board, Generator, LibraryAssignment, TableReservation};
+
+fn archive(name: &str, members: &[PathBuf], dir: &Path) -> PathBuf {
+    let path = dir.join(name);
+    let mut args = vec!["rcs", path.to_str().unwrap()];
+    args.extend(members.iter().map(|m| m.to_str().unwrap()));
+    run("arm-none-eabi-ar", &args, dir);
+    path
+}
+
+/// The fixture program's link inputs: kernel.o, app.o, table.o and libgamma.a
+/// (members gamma.o and delta.o).
+fn fixture_inputs(dir: &Path) -> Vec<PathBuf> {
+    let kernel = compile(&fixture("kernel.c"), dir);
+    let app = compile(&fixture("app.c"), dir);
+    let table = compile(&fixture("table.c"), dir);
+    let gamma = compile(&fixture("gamma.c"), dir);
+    let delta = compile(&fixture("delta.c"), dir);
+    let library = archive("libgamma.a", &[gamma, delta], dir);
+    vec![kernel, app, table, library]
+}
 
 fn gamma() -> LibraryAssignment {
     "libgamma.a=gamma".parse().unwrap()

@@ -44,14 +44,6 @@ pub fn fixture(name: &str) -> PathBuf {
     Path::new(FIXTURES).join(name)
 }
 
-pub fn archive(name: &str, members: &[PathBuf], dir: &Path) -> PathBuf {
-    let path = dir.join(name);
-    let mut args = vec!["rcs", path.to_str().unwrap()];
-    args.extend(members.iter().map(|m| m.to_str().unwrap()));
-    run("arm-none-eabi-ar", &args, dir);
-    path
-}
-
 /// Links `inputs` with `script`, looking for INCLUDEd fragments in `include_dir`.
 pub fn link(script: &Path, include_dir: &Path, inputs: &[PathBuf], out: &Path) {
     let mut args = vec!["-mcpu=cortex-m3", "-mthumb", "-nostdlib", "-nostartfiles", "-Wl,--fatal-warnings"];
@@ -62,16 +54,4 @@ pub fn link(script: &Path, include_dir: &Path, inputs: &[PathBuf], out: &Path) {
     args.extend(inputs.iter().map(|i| i.to_str().unwrap()));
     args.extend(["-o", out.to_str().unwrap()]);
     run("arm-none-eabi-gcc", &args, include_dir);
-}
-
-/// The fixture program's link inputs: kernel.o, app.o, table.o and libgamma.a
-/// (members gamma.o and delta.o).
-pub fn fixture_inputs(dir: &Path) -> Vec<PathBuf> {
-    let kernel = compile(&fixture("kernel.c"), dir);
-    let app = compile(&fixture("app.c"), dir);
-    let table = compile(&fixture("table.c"), dir);
-    let gamma = compile(&fixture("gamma.c"), dir);
-    let delta = compile(&fixture("delta.c"), dir);
-    let library = archive("libgamma.a", &[gamma, delta], dir);
-    vec![kernel, app, table, library]
 }
