@@ -177,7 +177,7 @@ int k_thread_priority_set(struct k_thread *thread, int prio);
 /* Waits until `thread` has ended: 0, -EAGAIN on timeout, -EBUSY with K_NO_WAIT,
  * -EDEADLK for the calling thread itself, -EINVAL for a thread never started. */
 int k_thread_join(struct k_thread *thread, k_timeout_t timeout);
-/* Stops a thread wherever it is. Mutexes it holds stay locked. */
+/* Stops a thread wherever it is. Mutexes it holds pass to their next waiters. */
 void k_thread_abort(struct k_thread *thread);
 __attribute__((noreturn)) void k_thread_exit(void);
 /* Lets the other ready threads of the same priority run first. */
@@ -210,7 +210,8 @@ uint32_t k_sem_count_get(struct k_sem *sem);
 /* ---- Mutexes ------------------------------------------------------------------------- */
 
 /* A recursive mutex with priority inheritance: while a thread waits, the owner runs at least
- * at the waiter's priority. An all-zero struct is an unlocked mutex. */
+ * at the waiter's priority. When the owner ends (exit, abort or fault) the mutex passes to
+ * the next waiter. An all-zero struct is an unlocked mutex. */
 __kobject(object) struct k_mutex {
 	struct k_wait_q wait_q;
 	struct k_thread *owner;

@@ -37,7 +37,9 @@ void z_wake(struct k_thread *thread, int result);
 void z_set_prio(struct k_thread *thread, int prio);
 /* Recomputes the effective priority from the base priority and held mutexes' waiters. */
 void z_mutex_update_prio(struct k_thread *thread);
-/* Removes a thread from scheduling for good and wakes its joiners. */
+/* Passes every mutex `thread` holds to its next waiter (or unlocks it). */
+void z_mutex_release_all(struct k_thread *thread);
+/* Removes a thread from scheduling for good, releases its mutexes and wakes its joiners. */
 void z_thread_stop(struct k_thread *thread);
 
 /* Called by the arch layer. */

@@ -2,7 +2,9 @@
  *
  * A thread's effective priority is the highest of its base priority and the priorities of
  * the first waiters of every mutex it holds, recomputed whenever one of those changes. Only
- * the direct owner is raised: inheritance does not follow chains of owners. */
+ * the direct owner is raised: inheritance does not follow chains of owners. A thread that
+ * ends (exit, abort, fault) passes on the mutexes it still holds, so none stays locked by a
+ * dead owner. */
 #include <arch.h>
 #include <kernel_internal.h>
 
@@ -75,6 +77,25 @@ int k_mutex_lock(struct k_mutex *mutex, k_timeout_t timeout)
 	return result;
 }
 
+/* Passes the mutex to its highest-priority waiter, or leaves it unlocked. */
+static void hand_over(struct k_mutex *mutex)
+{
+	release_ownership(mutex);
+	struct k_thread *waiter = z_wait_q_first(&mutex->wait_q);
+	if (waiter != NULL) {
+		z_wake(waiter, 0);
+		take_ownership(mutex, waiter);
+		z_mutex_update_prio(waiter);
+	}
+}
+
+void z_mutex_release_all(struct k_thread *thread)
+{
+	while (thread->held_mutexes != NULL)
+		hand_over(thread->held_mutexes);
+	z_set_prio(thread, thread->base_prio);
+}
+
 int k_mutex_unlock(struct k_mutex *mutex)
 {
 	unsigned int key = irq_lock();
@@ -92,13 +113,7 @@ int k_mutex_unlock(struct k_mutex *mutex)
 		return 0;
 	}
 
-	release_ownership(mutex);
-	struct k_thread *waiter = z_wait_q_first(&mutex->wait_q);
-	if (waiter != NULL) {
-		z_wake(waiter, 0);
-		take_ownership(mutex, waiter);
-		z_mutex_update_prio(waiter);
-	}
+	hand_over(mutex);
 	z_mutex_update_prio(current);
 	z_reschedule(key);
 	return 0;

@@ -160,6 +160,7 @@ void z_thread_stop(struct k_thread *thread)
 	}
 	timeout_cancel(thread);
 	thread->state = K_THREAD_DEAD;
+	z_mutex_release_all(thread);
 	for (struct k_thread *joiner; (joiner = z_wait_q_first(&thread->joiners)) != NULL;)
 		z_wake(joiner, 0);
 }

@@ -92,7 +92,27 @@ static void division_by_zero(void)
 	check_contained(divide_by_zero, K_FAULT_USAGE, CFSR_DIVBYZERO, "d");
 }
 
+static K_MUTEX_DEFINE(shared_lock);
+
+static void fault_while_locked(void *arg)
+{
+	(void)arg;
+	k_mutex_lock(&shared_lock, K_FOREVER);
+	log_event('l');
+	__asm__ volatile("udf #1");
+}
+
+static void faulting_owner_releases_mutex(void)
+{
+	START_HELPER(0, fault_while_locked, NULL, 5);
+	CHECK_STR(log_text(), "l");
+	CHECK_EQ(helpers[0].fault, K_FAULT_USAGE);
+	CHECK_EQ(k_mutex_lock(&shared_lock, K_NO_WAIT), 0);
+	CHECK_EQ(k_mutex_unlock(&shared_lock), 0);
+}
+
 TEST_SUITE(fault_tests, "fault",
 	   {"undefined_instruction", undefined_instruction},
 	   {"bus_error", bus_error},
-	   {"division_by_zero", division_by_zero});
+	   {"division_by_zero", division_by_zero},
+	   {"faulting_owner_releases_mutex", faulting_owner_releases_mutex});

@@ -122,11 +122,27 @@ static void unlock_hands_over_to_highest_waiter(void)
 {
 	CHECK_EQ(k_mutex_lock(&lock_a, K_NO_WAIT), 0);
 	START_HELPER(0, lock_and_log, &lock_a, 14);
+	k_sleep(1); /* helper0 blocks first ... */
 	START_HELPER(1, lock_and_log, &lock_a, 12);
-	k_sleep(1); /* both block on the mutex */
+	k_sleep(1); /* ... then helper1, of higher priority */
 	CHECK_EQ(k_mutex_unlock(&lock_a), 0);
 	CHECK(lock_a.owner == &helpers[1], "mutex went to %s, not helper1",
 	      lock_a.owner ? k_thread_name_get(lock_a.owner) : "nobody");
+}
+
+static void aborted_owner_passes_mutex_on(void)
+{
+	k_sem_init(&go, 0, 1);
+	struct k_thread *low = helper_start(0, hold_until_go, &lock_a, 15);
+	if (low == NULL)
+		return;
+	k_sleep(1);
+	START_HELPER(1, lock_and_log, &lock_a, 5);
+	CHECK_STR(log_text(), "L");
+	k_thread_abort(low); /* the waiter gets the mutex and runs at once */
+	CHECK_STR(log_text(), "LH");
+	CHECK(lock_a.owner == NULL, "mutex still owned by %s", k_thread_name_get(lock_a.owner));
+	CHECK(low->held_mutexes == NULL, "the dead owner still lists held mutexes");
 }
 
 TEST_SUITE(mutex_tests, "mutex",
@@ -135,4 +151,5 @@ TEST_SUITE(mutex_tests, "mutex",
 	   {"inheritance_raises_and_restores", inheritance_raises_and_restores},
 	   {"inheritance_ends_with_waiter_timeout", inheritance_ends_with_waiter_timeout},
 	   {"inheritance_with_two_mutexes", inheritance_with_two_mutexes},
-	   {"unlock_hands_over_to_highest_waiter", unlock_hands_over_to_highest_waiter});
+	   {"unlock_hands_over_to_highest_waiter", unlock_hands_over_to_highest_waiter},
+	   {"aborted_owner_passes_mutex_on", aborted_owner_passes_mutex_on});

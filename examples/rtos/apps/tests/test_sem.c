@@ -65,10 +65,13 @@ static void give_preempts_for_higher_waiter(void)
 static void waiters_wake_by_priority(void)
 {
 	k_sem_init(&wake_sem, 0, 10);
+	/* They block in the order c, a, b; a FIFO would wake them in that order. */
 	START_HELPER(0, take_and_log, (void *)'c', 14);
+	k_sleep(1);
 	START_HELPER(1, take_and_log, (void *)'a', 12);
+	k_sleep(1);
 	START_HELPER(2, take_and_log, (void *)'b', 13);
-	k_sleep(2); /* let all three block */
+	k_sleep(1);
 	for (const char *expected = "a\0ab\0abc"; *expected; expected += strlen(expected) + 1) {
 		k_sem_give(&wake_sem);
 		k_sleep(2);
