@@ -4,6 +4,7 @@
 //! C side in one place (no Makefiles).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{bail, Context, Result};
 
@@ -72,16 +73,14 @@ pub fn build(root: &Path, image: Image) -> Result<Built> {
         bail!("no C or assembler sources under {}", rtos.display());
     }
 
-    let include = rtos.join("include");
-    let mut objects = Vec::new();
-    for src in &sources {
-        let rel = src.strip_prefix(&rtos).unwrap_or(src);
-        let obj = obj_dir.join(rel.to_string_lossy().replace(['/', '\\'], "__") + ".o");
-        let mut c = cmd::new(CC);
-        c.args(CFLAGS).arg("-I").arg(&include).arg("-c").arg(src).arg("-o").arg(&obj);
-        cmd::run(&mut c)?;
-        objects.push(obj);
-    }
+    let objects: Vec<PathBuf> = sources
+        .iter()
+        .map(|src| {
+            let rel = src.strip_prefix(&rtos).unwrap_or(src);
+            obj_dir.join(rel.to_string_lossy().replace(['/', '\\'], "__") + ".o")
+        })
+        .collect();
+    compile_all(&sources, &objects, &rtos.join("include"))?;
 
     let elf = out.join(format!("rtos-{}.elf", image.name()));
     let map = out.join(format!("rtos-{}.map", image.name()));
@@ -96,6 +95,28 @@ pub fn build(root: &Path, image: Image) -> Result<Built> {
         .arg(&elf);
     cmd::run(&mut link)?;
     Ok(Built { elf, map })
+}
+
+/// Compiles `sources[i]` into `objects[i]`, one compiler process per core at a time.
+fn compile_all(sources: &[PathBuf], objects: &[PathBuf], include: &Path) -> Result<()> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next = AtomicUsize::new(0);
+    let compile_next = || -> Result<()> {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(src) = sources.get(i) else {
+                return Ok(());
+            };
+            let mut c = cmd::new(CC);
+            c.args(CFLAGS).arg("-I").arg(include).arg("-c").arg(src).arg("-o").arg(&objects[i]);
+            cmd::run(&mut c)?;
+        }
+    };
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(compile_next)).collect();
+        // The scope joins any worker left when the first error returns early.
+        handles.into_iter().try_for_each(|handle| handle.join().expect("a compiler worker thread panicked"))
+    })
 }
 
 fn image_dir(image: Image) -> &'static str {
