@@ -36,6 +36,8 @@ static int cmsdk_uart_init(const struct device *dev)
 static void cmsdk_uart_poll_out(const struct device *dev, unsigned char c)
 {
 	struct cmsdk_uart_regs *regs = regs_of(dev);
+	if (!(regs->ctrl & CTRL_TX_ENABLE))
+		return; /* not initialised yet (a fault report during boot): the byte would never go */
 	while (regs->state & STATE_TX_FULL)
 		;
 	regs->data = c;

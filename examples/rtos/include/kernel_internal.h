@@ -6,7 +6,9 @@
 #include "kernel.h"
 
 struct z_kernel {
-	struct k_thread *current; /* first member: the context switch loads it at offset 0 */
+	/* The running thread; NULL until the first switch. First member: the context switch
+	 * loads it at offset 0. */
+	struct k_thread *current;
 	uint32_t ticks;
 	uint32_t ready_bitmap; /* bit p set when ready[p] is not empty */
 	int slice_left;
@@ -46,7 +48,7 @@ void z_thread_stop(struct k_thread *thread);
 void z_tick(void);                       /* SysTick handler */
 struct k_thread *z_switch_next(void);    /* PendSV: picks and installs the next thread */
 __attribute__((noreturn)) void z_kernel_start(void);
-/* Starts the tick and switches away from the boot code (z_kernel.current), never to return. */
+/* Starts the tick and switches from the boot code to the first thread, never to return. */
 __attribute__((noreturn)) void arch_kernel_enter(void);
 
 #endif

@@ -16,8 +16,6 @@ K_KERNEL_STACK_DEFINE(z_idle_stack, IDLE_STACK_SIZE);
 K_KERNEL_STACK_DEFINE(z_main_stack, MAIN_STACK_SIZE);
 struct k_thread z_idle_thread;
 struct k_thread z_main_thread;
-/* Receives the boot code's registers at the first switch; it is never resumed. */
-static struct k_thread boot_context;
 
 static void idle(void *arg)
 {
@@ -51,6 +49,5 @@ void z_kernel_start(void)
 	     def < __static_threads_end; def++)
 		start_thread(def->thread, def->stack, def->stack_size, def->entry, def->arg,
 			     def->prio, def->name);
-	z_kernel.current = &boot_context;
 	arch_kernel_enter();
 }

@@ -178,8 +178,8 @@ void z_tick(void)
 		z_wake(thread, -EAGAIN);
 	}
 
-	struct k_thread *current = z_kernel.current;
-	if (current->state == K_THREAD_READY && --z_kernel.slice_left <= 0) {
+	struct k_thread *current = z_kernel.current; /* NULL if the tick precedes the first switch */
+	if (current != NULL && current->state == K_THREAD_READY && --z_kernel.slice_left <= 0) {
 		z_kernel.slice_left = K_TIMESLICE_TICKS;
 		if (current->queue_node.next != NULL) { /* an equal-priority peer is ready */
 			ready_remove(current);

@@ -76,10 +76,14 @@ void z_fault(const uint32_t *frame, uint32_t exc_return)
 	uint32_t pc = frame_valid ? frame[FRAME_PC] : 0;
 	uint32_t addr = 0;
 	struct k_thread *thread = z_kernel.current;
-	bool in_thread = (exc_return & 0xfu) == EXC_RETURN_THREAD_PSP && thread != &z_idle_thread;
+	bool in_thread = (exc_return & 0xfu) == EXC_RETURN_THREAD_PSP && thread != NULL &&
+			 thread != &z_idle_thread;
 
-	printk("*** %s in %s '%s'\n", fault_names[kind], in_thread ? "thread" : "kernel context of",
-	       k_thread_name_get(thread));
+	if (thread == NULL)
+		printk("*** %s during boot\n", fault_names[kind]);
+	else
+		printk("*** %s in %s '%s'\n", fault_names[kind],
+		       in_thread ? "thread" : "kernel context of", k_thread_name_get(thread));
 	printk("    CFSR 0x%08lx  PC 0x%08lx  LR 0x%08lx\n", cfsr, pc,
 	       frame_valid ? frame[FRAME_LR] : 0);
 	for (unsigned int i = 0; i < sizeof(cfsr_reasons) / sizeof(cfsr_reasons[0]); i++)

@@ -23,9 +23,10 @@ z_pendsv:
 	msr basepri, r0
 	ldr r2, =z_kernel
 	ldr r1, [r2, #KERNEL_CURRENT]
+	cbz r1, 1f                     /* the first switch leaves the boot code: nothing to save */
 	mrs r0, psp
 	stmia r1, {r0, r4-r11}
-	bl z_switch_next               /* r0 = next thread, now z_kernel.current */
+1:	bl z_switch_next               /* r0 = next thread, now z_kernel.current */
 	ldmia r0, {r1, r4-r11}
 	msr psp, r1
 	ldr r1, [r0, #THREAD_MODE]     /* K_MODE_USER (1) becomes CONTROL.nPRIV */
