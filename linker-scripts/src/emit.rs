@@ -40,7 +40,7 @@ pub fn memory_script(board: &Board) -> String {
 }
 
 /// `user-memory.ld`: `.app_smem` (every partition, data then bss, at its planned offset) and
-/// `.user_stacks`, the one with the larger alignment first. INCLUDE inside `SECTIONS`, before
+/// `.user_stacks`, in the order that pads less. INCLUDE inside `SECTIONS`, before
 /// the kernel's `.data` and `.bss` (so a library's `.data`/`.bss` reach its partition first).
 pub fn user_memory_script(plan: &Plan, regions: &Regions) -> String {
     let mut out = String::from(HEADER);
@@ -58,7 +58,7 @@ pub fn user_memory_script(plan: &Plan, regions: &Regions) -> String {
     );
     let smem = smem_section(plan, regions);
     let stacks = stacks_section(plan, regions);
-    if plan.stacks_align > plan.smem_align {
+    if plan.stacks_first {
         out.push_str(&stacks);
         out.push_str(&smem);
     } else {

@@ -64,6 +64,10 @@ pub struct Plan {
     pub region_budget: u32,
     pub stacks: Vec<PlannedStack>,
     pub stacks_align: u64,
+    /// Bytes of `.user_stacks` when the linker sorts stacks by descending alignment.
+    pub stacks_size: u64,
+    /// Whether `.user_stacks` goes before `.app_smem` (whichever order pads less).
+    pub stacks_first: bool,
     pub table: TableReservation,
 }
 
@@ -115,14 +119,25 @@ pub fn plan(
         .collect();
     partitions.sort_by_key(|p| p.offset);
     let stacks = plan_stacks(model, &inputs.stacks)?;
+    let smem_align = partitions.iter().map(|p| p.align).max().unwrap_or(1);
+    let stacks_align = stacks.iter().map(|s| s.align).max().unwrap_or(1);
+    let stacks_size = sorted_stacks_size(&stacks).ok_or_else(|| Error::Layout {
+        subject: "user stacks".to_string(),
+        reason: "total size overflows".to_string(),
+    })?;
+    // Both sections start on the larger alignment; the second one pads up to its own.
+    let smem_then_stacks = round_up(packed.size, stacks_align).map(|at| at + stacks_size);
+    let stacks_then_smem = round_up(stacks_size, smem_align).map(|at| at + packed.size);
     Ok(Plan {
         mpu: model.name(),
-        smem_align: partitions.iter().map(|p| p.align).max().unwrap_or(1),
+        smem_align,
         smem_size: packed.size,
         baseline_size: packed.baseline_size,
         regions_used: partitions.iter().map(|p| p.regions).sum(),
         region_budget,
-        stacks_align: stacks.iter().map(|s| s.align).max().unwrap_or(1),
+        stacks_align,
+        stacks_size,
+        stacks_first: stacks_then_smem < smem_then_stacks,
         partitions,
         stacks,
         table,
@@ -193,6 +208,13 @@ fn plan_stacks(model: MpuModel, stacks: &[StackInput]) -> Result<Vec<PlannedStac
     }
     planned.sort_by(|a, b| (a.symbol.as_str(), &a.origin).cmp(&(b.symbol.as_str(), &b.origin)));
     Ok(planned)
+}
+
+/// `.user_stacks` as `SORT_BY_ALIGNMENT` links it: descending alignment.
+fn sorted_stacks_size(stacks: &[PlannedStack]) -> Option<u64> {
+    let mut sorted: Vec<&PlannedStack> = stacks.iter().collect();
+    sorted.sort_by_key(|s| std::cmp::Reverse(s.align));
+    sorted.iter().try_fold(0u64, |end, s| round_up(end, s.align)?.checked_add(s.size))
 }
 
 /// Partition placement: for each input (same order), its offset and shape.
@@ -401,5 +423,34 @@ mod tests {
         let err = plan_stacks(v7(), &[stack]).unwrap_err().to_string();
         assert!(err.contains("user stack `s` in t.o"), "{err}");
         assert!(err.contains("needs 0x400"), "{err}");
+    }
+
+    #[test]
+    fn stacks_go_first_when_that_pads_less() {
+        let mut inputs = LinkInputs::default();
+        inputs.partitions.insert(
+            "small".into(),
+            PartitionInputs {
+                data: vec![InputSection {
+                    origin: "t.o".into(),
+                    name: ".app_data.small".into(),
+                    size: 100,
+                    align: 4,
+                }],
+                ..PartitionInputs::default()
+            },
+        );
+        inputs.stacks.push(StackInput {
+            origin: "t.o".into(),
+            symbol: "big_stack".into(),
+            offset: 0,
+            size: 2048,
+            section_align: 2048,
+        });
+        let plan = plan(&inputs, v7(), 4, TableReservation::default()).unwrap();
+        // 2048 + 128 beats 128 padded to 2048 + 2048.
+        assert_eq!((plan.smem_size, plan.stacks_size), (128, 2048));
+        assert!(plan.stacks_first);
+        assert_eq!(plan.padding(), 28);
     }
 }

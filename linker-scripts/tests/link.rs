@@ -23,7 +23,12 @@ fn archive(name: &str, members: &[PathBuf], dir: &Path) -> PathBuf {
 /// The fixture program's link inputs: kernel.o, app.o, table.o and libgamma.a
 /// (members gamma.o and delta.o).
 fn fixture_inputs(dir: &Path) -> Vec<PathBuf> {
-    let kernel = compile(&fixture("kernel.c"), dir);
+    program_inputs("kernel.c", dir)
+}
+
+/// `main` (kernel.c or boot.c) with app.o, table.o and libgamma.a.
+fn program_inputs(main: &str, dir: &Path) -> Vec<PathBuf> {
+    let kernel = compile(&fixture(main), dir);
     let app = compile(&fixture("app.c"), dir);
     let table = compile(&fixture("table.c"), dir);
     let gamma = compile(&fixture("gamma.c"), dir);
@@ -199,4 +204,27 @@ fn stack_macros_match_the_stack_rule() {
     let path = dir.path().join("stack_rule.c");
     std::fs::write(&path, source).unwrap();
     compile(&path, dir.path());
+}
+
+#[test]
+fn boots_on_qemu_with_the_mpu_enforcing_a_partition() {
+    // boot.c copies user memory from flash, checks every partition's contents, programs
+    // partition beta with the README's PMSAv7 rule, and exits with 0 only when an
+    // unprivileged write to partition alpha faults at the written address.
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = program_inputs("boot.c", dir.path());
+    generator(&inputs).generate().unwrap().write(dir.path()).unwrap();
+    let elf = dir.path().join("boot.elf");
+    link(&fixture("rtos.ld"), dir.path(), &inputs, &elf);
+    let image = Image::read(&elf).unwrap();
+    let violations = check(&image, &Board::MPS2_AN385);
+    assert!(violations.is_empty(), "{violations:#?}");
+
+    let status = Command::new("timeout")
+        .args(["20", "qemu-system-arm", "-M", "mps2-an385", "-nographic"])
+        .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
+        .arg(&elf)
+        .status()
+        .expect("`timeout` and `qemu-system-arm` are needed by this test; install qemu-system-arm");
+    assert_eq!(status.code(), Some(0), "guest exit status (see tests/fixtures/boot.c for the codes)");
 }
