@@ -72,10 +72,11 @@ static void waiters_wake_by_priority(void)
 	k_sleep(1);
 	START_HELPER(2, take_and_log, (void *)'b', 13);
 	k_sleep(1);
-	for (const char *expected = "a\0ab\0abc"; *expected; expected += strlen(expected) + 1) {
+	static const char *const expected[] = {"a", "ab", "abc"};
+	for (int i = 0; i < 3; i++) {
 		k_sem_give(&wake_sem);
 		k_sleep(2);
-		CHECK_STR(log_text(), expected);
+		CHECK_STR(log_text(), expected[i]);
 	}
 }
 
