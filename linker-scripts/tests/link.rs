@@ -56,7 +56,7 @@ fn partitions_found_in_objects_and_archive_members() {
     let inputs = fixture_inputs(dir.path());
     let found = read_link_inputs(&inputs, &[gamma()]).unwrap();
     let names: Vec<&str> = found.partitions.keys().map(String::as_str).collect();
-    assert_eq!(names, ["alpha", "beta", "delta", "gamma"]);
+    assert_eq!(names, ["alpha", "beta", "delta", "epsilon", "gamma"]);
 
     let alpha = &found.partitions["alpha"];
     assert_eq!(alpha.data[0].size, 4000);
@@ -105,7 +105,7 @@ fn fixture_image_links_with_fragments_and_passes_check() {
     let (memory, problems) = find_user_memory(&image);
     assert!(problems.is_empty());
     let names: Vec<&str> = memory.partitions.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names.len(), 4);
+    assert_eq!(names.len(), 5);
     for partition in &memory.partitions {
         let planned = generated.plan.partitions.iter().find(|p| p.name == partition.name).unwrap();
         assert_eq!(partition.end - partition.start, planned.size);
@@ -209,11 +209,16 @@ fn stack_macros_match_the_stack_rule() {
 #[test]
 fn boots_on_qemu_with_the_mpu_enforcing_a_partition() {
     // boot.c copies user memory from flash, checks every partition's contents, programs
-    // partition beta with the README's PMSAv7 rule, and exits with 0 only when an
-    // unprivileged write to partition alpha faults at the written address.
+    // partitions beta and epsilon (two pieces) with the README's PMSAv7 rule, writes to
+    // both unprivileged, and exits with 0 only when an unprivileged write to partition alpha
+    // faults at the written address.
     let dir = tempfile::tempdir().unwrap();
     let inputs = program_inputs("boot.c", dir.path());
-    generator(&inputs).generate().unwrap().write(dir.path()).unwrap();
+    // Six regions: one each, two for epsilon.
+    let generated = generator(&inputs).region_budget(6).generate().unwrap();
+    let epsilon = generated.plan.partitions.iter().find(|p| p.name == "epsilon");
+    assert_eq!(epsilon.unwrap().pieces, [4096, 32]);
+    generated.write(dir.path()).unwrap();
     let elf = dir.path().join("boot.elf");
     link(&fixture("rtos.ld"), dir.path(), &inputs, &elf);
     let image = Image::read(&elf).unwrap();

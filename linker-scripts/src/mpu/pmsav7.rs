@@ -49,7 +49,7 @@ impl Pmsav7 {
         let rest = content.saturating_sub(first);
         if first >= self.min_region && rest > 0 {
             if let Some(second) = self.single(rest) {
-                let size = first + second.size;
+                let size = first.saturating_add(second.size);
                 if size < single.size {
                     shapes.push(Shape { size, align: first, pieces: vec![first, second.size], regions: 2 });
                 }
@@ -66,7 +66,9 @@ impl Pmsav7 {
             .checked_add(size)
             .ok_or_else(|| "the piece runs past the end of the address space".to_string())?;
         // The smallest power-of-two window, aligned to its size, that holds the piece.
-        let mut window = size.next_power_of_two();
+        let mut window = size
+            .checked_next_power_of_two()
+            .ok_or_else(|| "no PMSAv7 region can hold the piece".to_string())?;
         loop {
             let base = start & !(window - 1);
             if end - base <= window {
@@ -156,5 +158,7 @@ mod tests {
         assert!(err.contains("at least 32 bytes"), "{err}");
         // Crossing a window boundary forces a huge window.
         assert!(M.encode_piece(0x2000_0f00, 0x200).is_err());
+        assert!(M.encode_piece(0, u64::MAX).is_err());
+        assert!(M.encode_piece(u64::MAX - 64, 64).is_err());
     }
 }
