@@ -41,7 +41,8 @@ void z_thread_setup(struct k_thread *thread, k_thread_stack_t *stack, size_t sta
 int k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
 		    k_thread_entry_t entry, void *arg, int prio)
 {
-	if (prio < 0 || prio >= K_LOWEST_PRIO || stack_size < MIN_STACK_SIZE || entry == NULL)
+	if (prio < 0 || prio >= K_LOWEST_PRIO || stack == NULL || stack_size < MIN_STACK_SIZE ||
+	    entry == NULL)
 		return -EINVAL;
 	unsigned int key = irq_lock();
 	if (thread->state != K_THREAD_UNUSED && thread->state != K_THREAD_DEAD) {

@@ -1,5 +1,9 @@
-/* Kernel objects as members of a struct and as array elements. */
+/* Kernel objects as members of a struct and as array elements; the device table. */
+#include <uart.h>
+
 #include "runner.h"
+
+DEVICE_DECLARE(uart0);
 
 /* A producer/consumer pipeline whose objects are all members of one static struct. */
 #define PIPELINE_ITEMS 4
@@ -72,6 +76,26 @@ static void objects_as_array_elements(void)
 	CHECK_STR(log_text(), "0123");
 }
 
+/* The console: a device in the boot-time device table, initialised before main. */
+extern struct device __devices_start[], __devices_end[];
+
+static void device_table_holds_console(void)
+{
+	const struct device *console = NULL;
+	for (const struct device *dev = __devices_start; dev < __devices_end; dev++)
+		if (strcmp(dev->name, "uart0") == 0)
+			console = dev;
+	CHECK(console != NULL, "uart0 is not in the device table (%d devices)",
+	      (int)(__devices_end - __devices_start));
+	CHECK(console == DEVICE_GET(uart0), "the table entry is not device_uart0");
+	const struct uart_driver_api *api = console->api;
+	CHECK(api != NULL && api->poll_out != NULL, "uart0 has no poll_out");
+	const volatile uint32_t *ctrl = (const volatile uint32_t *)0x40004008u; /* UART0 CTRL */
+	CHECK(*ctrl & 1u, "uart0's init did not enable the transmitter (CTRL 0x%x)",
+	      (unsigned int)*ctrl);
+}
+
 TEST_SUITE(object_tests, "object",
 	   {"objects_as_struct_members", objects_as_struct_members},
-	   {"objects_as_array_elements", objects_as_array_elements});
+	   {"objects_as_array_elements", objects_as_array_elements},
+	   {"device_table_holds_console", device_table_holds_console});
