@@ -142,6 +142,8 @@ __kobject(thread) struct k_thread {
 		__attribute__((aligned(8), section(".noinit.kernel_stacks")))
 
 #define K_THREAD_STACK_SIZEOF(stack) sizeof(stack)
+/* The smallest stack k_thread_create accepts: the initial frame plus some calls. */
+#define K_THREAD_STACK_MIN 128u
 
 /* A thread started at boot, before main: defines `name` (the struct k_thread) and its stack.
  * Not usable with `static`. */
@@ -156,6 +158,8 @@ struct z_static_thread {
 };
 
 #define K_THREAD_DEFINE(name, stack_size, entry, arg, prio)                                  \
+	_Static_assert((prio) >= 0 && (prio) < K_LOWEST_PRIO, "thread " #name ": priority"); \
+	_Static_assert((stack_size) >= K_THREAD_STACK_MIN, "thread " #name ": stack size");  \
 	K_THREAD_STACK_DEFINE(z_stack_##name, stack_size);                                   \
 	struct k_thread name;                                                                \
 	static const struct z_static_thread z_static_##name                                  \

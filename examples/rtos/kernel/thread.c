@@ -9,7 +9,6 @@ struct exception_frame {
 };
 
 #define XPSR_THUMB (1u << 24)
-#define MIN_STACK_SIZE 128u
 
 static void thread_entry(k_thread_entry_t entry, void *arg)
 {
@@ -41,7 +40,7 @@ void z_thread_setup(struct k_thread *thread, k_thread_stack_t *stack, size_t sta
 int k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
 		    k_thread_entry_t entry, void *arg, int prio)
 {
-	if (prio < 0 || prio >= K_LOWEST_PRIO || stack == NULL || stack_size < MIN_STACK_SIZE ||
+	if (prio < 0 || prio >= K_LOWEST_PRIO || stack == NULL || stack_size < K_THREAD_STACK_MIN ||
 	    entry == NULL)
 		return -EINVAL;
 	unsigned int key = irq_lock();
