@@ -70,6 +70,7 @@ enum k_fault_kind {
 	K_FAULT_MEMMANAGE,
 	K_FAULT_BUS,
 	K_FAULT_USAGE,
+	K_FAULT_STACK_OVERFLOW, /* the stack's bottom word was overwritten */
 };
 
 typedef void (*k_thread_entry_t)(void *arg);
@@ -120,6 +121,11 @@ __kobject(thread) struct k_thread {
 	uint32_t fault_pc;
 	uint32_t fault_addr; /* MMFAR or BFAR when valid, else 0 */
 };
+
+/* The lowest word of every thread stack holds this value; a thread found to have overwritten
+ * it when it is switched out is stopped with K_FAULT_STACK_OVERFLOW. (A sentinel catches
+ * overflows late and not all of them; the MPU issue adds a guard region.) */
+#define K_STACK_SENTINEL 0xf0e1d2c3u
 
 /* Stack size and base alignment rule, in one place. Now only the AAPCS 8-byte rule; the MPU
  * issue changes it to the ARMv7-M region rule (power-of-two size >= 32, base aligned to the

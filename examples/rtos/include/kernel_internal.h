@@ -21,6 +21,8 @@ extern struct z_kernel z_kernel;
 /* Prepares a thread record and its initial stack frame without making it ready. */
 void z_thread_setup(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
 		    k_thread_entry_t entry, void *arg, int prio, const char *name);
+/* Whether the thread has overwritten the sentinel at the bottom of its stack. */
+bool z_stack_overflowed(const struct k_thread *thread);
 void z_ready(struct k_thread *thread);
 /* Moves the current thread onto `wait_q` (or to sleep when NULL) with a timeout. */
 void z_pend_current(struct k_wait_q *wait_q, k_timeout_t timeout);
@@ -43,6 +45,9 @@ void z_mutex_update_prio(struct k_thread *thread);
 void z_mutex_release_all(struct k_thread *thread);
 /* Removes a thread from scheduling for good, releases its mutexes and wakes its joiners. */
 void z_thread_stop(struct k_thread *thread);
+
+/* Reports a thread's stack overflow and stops it (the idle thread's ends the run). */
+void z_fault_stack_overflow(struct k_thread *thread);
 
 /* Called by the arch layer. */
 void z_tick(void);                       /* SysTick handler */

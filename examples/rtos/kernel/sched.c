@@ -194,6 +194,10 @@ void z_tick(void)
 
 struct k_thread *z_switch_next(void)
 {
+	struct k_thread *previous = z_kernel.current;
+	if (previous != NULL && previous->state != K_THREAD_DEAD && z_stack_overflowed(previous))
+		z_fault_stack_overflow(previous);
+
 	struct k_thread *next = highest_ready();
 	if (next != z_kernel.current) {
 		z_kernel.current = next;

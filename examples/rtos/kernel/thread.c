@@ -28,6 +28,8 @@ void z_thread_setup(struct k_thread *thread, k_thread_stack_t *stack, size_t sta
 	frame->pc = (uint32_t)(uintptr_t)thread_entry & ~1u;
 	frame->xpsr = XPSR_THUMB;
 
+	memcpy(stack, &(uint32_t){K_STACK_SENTINEL}, sizeof(uint32_t)); /* may be unaligned */
+
 	thread->saved_psp = (uint32_t)(uintptr_t)frame;
 	thread->mode = K_MODE_KERNEL;
 	thread->prio = (int8_t)prio;
@@ -35,6 +37,13 @@ void z_thread_setup(struct k_thread *thread, k_thread_stack_t *stack, size_t sta
 	thread->name = name;
 	thread->stack = stack;
 	thread->stack_size = stack_size;
+}
+
+bool z_stack_overflowed(const struct k_thread *thread)
+{
+	uint32_t sentinel;
+	memcpy(&sentinel, thread->stack, sizeof(sentinel));
+	return sentinel != K_STACK_SENTINEL;
 }
 
 int k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,

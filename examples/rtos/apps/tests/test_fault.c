@@ -111,8 +111,39 @@ static void faulting_owner_releases_mutex(void)
 	CHECK_EQ(k_mutex_unlock(&shared_lock), 0);
 }
 
+/* Two stacks: the thread runs on the upper one and overflows into the lower one, which no
+ * thread uses, so the overflow harms nothing else. */
+#define OVERFLOW_STACK_SIZE 1024
+static K_THREAD_STACK_ARRAY_DEFINE(overflow_stacks, 2, OVERFLOW_STACK_SIZE);
+static struct k_thread overflow_thread;
+
+static void overflow_stack(void *arg)
+{
+	(void)arg;
+	volatile char big[OVERFLOW_STACK_SIZE + 128];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)i;
+	log_event('o');
+	k_sleep(1); /* switched out: the sentinel check stops the thread */
+	log_event('!');
+}
+
+static void stack_overflow_detected(void)
+{
+	k_thread_name_set(&overflow_thread, "overflow");
+	CHECK_EQ(k_thread_create(&overflow_thread, overflow_stacks[1],
+				 K_THREAD_STACK_SIZEOF(overflow_stacks[1]), overflow_stack, NULL, 5),
+		 0);
+	CHECK_EQ(k_thread_join(&overflow_thread, 10), 0);
+	CHECK_STR(log_text(), "o");
+	CHECK_EQ(overflow_thread.fault, K_FAULT_STACK_OVERFLOW);
+	CHECK(overflow_thread.fault_addr == (uint32_t)(uintptr_t)overflow_stacks[1],
+	      "fault address 0x%08lx is not the stack bottom", overflow_thread.fault_addr);
+}
+
 TEST_SUITE(fault_tests, "fault",
 	   {"undefined_instruction", undefined_instruction},
 	   {"bus_error", bus_error},
 	   {"division_by_zero", division_by_zero},
-	   {"faulting_owner_releases_mutex", faulting_owner_releases_mutex});
+	   {"faulting_owner_releases_mutex", faulting_owner_releases_mutex},
+	   {"stack_overflow_detected", stack_overflow_detected});

@@ -1,6 +1,6 @@
 /* Fault handling: a readable report, then only the faulting thread is stopped. A fault in an
  * exception handler or the idle thread leaves no sane state to continue from and ends the
- * run instead. */
+ * run instead. Stack overflows found by the sentinel check are reported the same way. */
 #include <stdint.h>
 
 #include <arch.h>
@@ -47,6 +47,7 @@ static const char *const fault_names[] = {
 	[K_FAULT_MEMMANAGE] = "MemManage fault",
 	[K_FAULT_BUS] = "BusFault",
 	[K_FAULT_USAGE] = "UsageFault",
+	[K_FAULT_STACK_OVERFLOW] = "stack overflow",
 };
 
 static enum k_fault_kind fault_kind(void)
@@ -116,4 +117,19 @@ void z_fault(const uint32_t *frame, uint32_t exc_return)
 	arch_request_switch(); /* PendSV tail-chains: the thread never resumes */
 	printk("*** thread '%s' stopped, the others go on\n", k_thread_name_get(thread));
 	irq_unlock(0); /* the thread may have faulted inside a locked section */
+}
+
+void z_fault_stack_overflow(struct k_thread *thread)
+{
+	printk("*** %s in thread '%s': the sentinel at %p was overwritten\n",
+	       fault_names[K_FAULT_STACK_OVERFLOW], k_thread_name_get(thread),
+	       (void *)thread->stack);
+	if (thread == &z_idle_thread) {
+		printk("*** stopping the system\n");
+		arch_system_exit(EXIT_KERNEL_FAULT);
+	}
+	thread->fault = K_FAULT_STACK_OVERFLOW;
+	thread->fault_addr = (uint32_t)(uintptr_t)thread->stack;
+	z_thread_stop(thread);
+	printk("*** thread '%s' stopped, the others go on\n", k_thread_name_get(thread));
 }
