@@ -213,7 +213,7 @@ impl Builder {
         ];
         for header in headers.iter().filter(|h| !h.syscalls.is_empty()) {
             let (wrappers, stubs) = emit_c::header_outputs(header);
-            files.push(OutputFile { path: wrappers, contents: emit_c::wrapper_header(header, &self.abi) });
+            files.push(OutputFile { path: wrappers, contents: emit_c::wrapper_header(header) });
             files.push(OutputFile { path: stubs, contents: emit_c::marshal_source(header, &self.abi) });
         }
         if self.rust_wrappers {

@@ -66,6 +66,7 @@ fn arg_list(abi: &Abi) -> String {
 /// `syscall_abi.h`: word macros, the handler type, the kernel hooks and the trap.
 pub fn abi_header(abi: &Abi) -> String {
     let n = abi.register_words();
+    let last = n.saturating_sub(1);
     let mut out = String::from(BANNER);
     let _ = write!(
         out,
@@ -141,7 +142,77 @@ void z_syscall_fault(unsigned int reason);
             let _ = writeln!(out, "\treturn {function}({}, sg_id, sg_ret_hi);\n}}", arg_list(abi));
         }
     }
-    out.push_str("\n#endif\n");
+    let regs: Vec<String> = (0..n).map(|i| format!("w[{i}]")).collect();
+    let mut spill: Vec<String> = (0..last).map(|i| format!("w[{i}]")).collect();
+    spill.push(format!("(uintptr_t)&w[{last}]"));
+    let loads: String = (0..n).map(|i| format!("\tw[{i}] = sg_a{i};\n")).collect();
+    let _ = write!(
+        out,
+        r#"
+/* Copies the bytes of v into the words from n on and advances n past them. */
+#define K_SYSCALL_PUT(w, n, v) \
+	(__builtin_memcpy(&(w)[n], (const void *)&(v), sizeof(v)), (n) += K_SYSCALL_WORDS(v))
+/* Copies the words from n on into v and advances n past them. */
+#define K_SYSCALL_GET(w, n, v) (__builtin_memcpy(&(v), &(w)[n], sizeof(v)), (n) += K_SYSCALL_WORDS(v))
+/* Refuses, at compile time, an argument or a result wider than two words. */
+#define K_SYSCALL_NARROW_ARG(v) _Static_assert(K_SYSCALL_WORDS(v) <= 2, "argument " #v " is wider than two words")
+#define K_SYSCALL_NARROW_RESULT(v) _Static_assert(K_SYSCALL_WORDS(v) <= 2, "the result is wider than two words")
+
+/* Size of a word array holding a call's words: at least the register words. */
+#define K_SYSCALL_ARRAY_WORDS(n) ((n) > K_SYSCALL_REG_WORDS ? (n) : K_SYSCALL_REG_WORDS)
+
+/* User side: traps with the packed words. The words past the registers stay in user
+ * memory and travel by address; the kernel copies them once. */
+static inline uintptr_t k_syscall_invoke(const uintptr_t *w, size_t nwords, uintptr_t id,
+					 uintptr_t *ret_hi)
+{{
+	if (nwords <= K_SYSCALL_REG_WORDS) {{
+		return k_syscall_trap({regs}, id, ret_hi);
+	}}
+	return k_syscall_trap({spill}, id, ret_hi);
+}}
+
+/* Kernel side: gathers a call's words in kernel memory. Words past the registers are
+ * checked and copied once, before any use, so the caller cannot change them after the
+ * check. Returns 0 after a fault. */
+static inline int k_syscall_words_in(uintptr_t *w, size_t nwords, {handler_words})
+{{
+{loads}	if (nwords > K_SYSCALL_REG_WORDS) {{
+		const size_t more = (nwords - {last}u) * sizeof(uintptr_t);
+		const void *user = (const void *)sg_a{last};
+
+		if (!z_syscall_user_readable(user, more)) {{
+			z_syscall_fault(K_SYSCALL_FAULT_BAD_USER_MEMORY);
+			return 0;
+		}}
+		__builtin_memcpy(&w[{last}], user, more);
+	}}
+	return 1;
+}}
+
+/* Both sides: a result of up to two words (the width is asserted per system call). */
+static inline uintptr_t k_syscall_result_out(const void *value, size_t size, uintptr_t *ret_hi)
+{{
+	uintptr_t rw[2] = {{ 0, 0 }};
+
+	__builtin_memcpy(rw, value, size);
+	*ret_hi = rw[1];
+	return rw[0];
+}}
+
+static inline void k_syscall_result_in(void *value, size_t size, uintptr_t lo, uintptr_t hi)
+{{
+	const uintptr_t rw[2] = {{ lo, hi }};
+
+	__builtin_memcpy(value, rw, size);
+}}
+
+#endif
+"#,
+        regs = regs.join(", "),
+        spill = spill.join(", "),
+        handler_words = (0..n).map(|i| format!("uintptr_t sg_a{i}")).collect::<Vec<_>>().join(", "),
+    );
     out
 }
 
@@ -255,51 +326,33 @@ fn prototype(s: &Syscall, name: &str) -> String {
     s.ret.declare(&format!("{name}({params})"))
 }
 
-/// The `_Static_assert`s that refuse arguments and results wider than two words.
-fn width_asserts(s: &Syscall) -> String {
-    let mut out = String::new();
-    for p in &s.params {
-        let _ = writeln!(
-            out,
-            "_Static_assert(K_SYSCALL_WORDS({}) <= 2, \"{}: parameter {} is wider than two words\");",
-            p.ty.declare(""),
-            s.name,
-            p.name
-        );
-    }
-    if !s.ret.is_void() {
-        let _ = writeln!(
-            out,
-            "_Static_assert(K_SYSCALL_WORDS({}) <= 2, \"{}: return type is wider than two words\");",
-            s.ret.declare(""),
-            s.name
-        );
-    }
-    out
+fn call_args(s: &Syscall) -> String {
+    let names: Vec<&str> = s.params.iter().map(|p| p.name.as_str()).collect();
+    names.join(", ")
 }
 
-/// `enum { SG_NWORDS = … };` and the word offset of each parameter.
-fn word_layout(s: &Syscall) -> (String, Vec<String>) {
-    let mut offsets = Vec::new();
-    let mut acc = String::from("0");
-    for p in &s.params {
-        offsets.push(acc.clone());
-        acc = format!("{acc} + K_SYSCALL_WORDS({})", p.ty.declare(""));
+/// `enum { SG_NWORDS = K_SYSCALL_WORDS(a) + … };`: the word count, decided by `sizeof` of the
+/// named parameters (in scope where this is emitted).
+fn word_count(s: &Syscall, out: &mut String) {
+    out.push_str("\tenum { SG_NWORDS = ");
+    if s.params.is_empty() {
+        out.push('0');
     }
-    let total = acc.strip_prefix("0 + ").unwrap_or(&acc).to_string();
-    (format!("\tenum {{ SG_NWORDS = {total} }};\n"), offsets)
-}
-
-fn offset_expr(offset: &str) -> &str {
-    offset.strip_prefix("0 + ").unwrap_or(offset)
+    for (i, p) in s.params.iter().enumerate() {
+        if i > 0 {
+            out.push_str(" + ");
+        }
+        let _ = write!(out, "K_SYSCALL_WORDS({})", p.name);
+    }
+    out.push_str(" };\n");
 }
 
 /// Per input header: the wrappers, included at the end of that header.
-pub fn wrapper_header(header: &Header, abi: &Abi) -> String {
+pub fn wrapper_header(header: &Header) -> String {
     let (path, _) = header_outputs(header);
     let guard = guard(&path);
-    let n = abi.register_words();
-    let mut out = String::from(BANNER);
+    let mut out = String::with_capacity(640 * header.syscalls.len());
+    out.push_str(BANNER);
     let _ = write!(
         out,
         "/* System-call wrappers for {key}. */\n#ifndef {guard}\n#define {guard}\n\n#include \"{ABI_HEADER}\"\n\n{fwd}",
@@ -307,53 +360,31 @@ pub fn wrapper_header(header: &Header, abi: &Abi) -> String {
         fwd = forward_declarations(&header.syscalls),
     );
     for s in &header.syscalls {
-        let args: Vec<&str> = s.params.iter().map(|p| p.name.as_str()).collect();
-        let impl_call = format!("z_impl_{}({})", s.name, args.join(", "));
-        let direct = if s.ret.is_void() {
-            format!("\t{impl_call};\n\treturn;\n")
-        } else {
-            format!("\treturn {impl_call};\n")
-        };
-        let (count, offsets) = word_layout(s);
-        let mut trap = String::new();
-        trap.push_str(&count);
-        let _ = writeln!(trap, "\tuintptr_t sg_w[SG_NWORDS > {n} ? SG_NWORDS : {n}] = {{0}};");
-        trap.push_str("\tuintptr_t sg_hi = 0;\n\tuintptr_t sg_lo;\n\n");
-        for (p, offset) in s.params.iter().zip(&offsets) {
-            let _ = writeln!(
-                trap,
-                "\t__builtin_memcpy(&sg_w[{}], (const void *)&{name}, sizeof({name}));",
-                offset_expr(offset),
-                name = p.name
-            );
+        let impl_call = format!("z_impl_{}({})", s.name, call_args(s));
+        let direct =
+            if s.ret.is_void() { format!("{impl_call};\n\treturn;") } else { format!("return {impl_call};") };
+        let _ = write!(
+            out,
+            "\nextern {};\n\nstatic inline {}\n{{\n#if defined(K_SYSCALL_KERNEL_ONLY)\n\t{direct}\n#else\n#if !defined(K_SYSCALL_USER_ONLY)\n\tif (!z_syscall_in_user_context()) {{\n\t\t{}\n\t}}\n#endif\n",
+            prototype(s, &format!("z_impl_{}", s.name)),
+            prototype(s, &s.name),
+            direct.replace("\n\t", "\n\t\t"),
+        );
+        word_count(s, &mut out);
+        out.push_str("\tuintptr_t sg_w[K_SYSCALL_ARRAY_WORDS(SG_NWORDS)] = { 0 };\n\tsize_t sg_n = 0;\n\tuintptr_t sg_hi = 0;\n\n");
+        for p in &s.params {
+            let _ = writeln!(out, "\tK_SYSCALL_PUT(sg_w, sg_n, {});", p.name);
         }
         let id = id_macro(&s.name);
-        let regs: Vec<String> = (0..n).map(|i| format!("sg_w[{i}]")).collect();
-        let mut spill: Vec<String> = (0..n.saturating_sub(1)).map(|i| format!("sg_w[{i}]")).collect();
-        spill.push(format!("(uintptr_t)&sg_w[{}]", n.saturating_sub(1)));
-        let _ = write!(
-            trap,
-            "\tif (SG_NWORDS <= {n}) {{\n\t\tsg_lo = k_syscall_trap({}, {id}, &sg_hi);\n\t}} else {{\n\t\t/* The words past the registers stay in user memory; the kernel copies them once. */\n\t\tsg_lo = k_syscall_trap({}, {id}, &sg_hi);\n\t}}\n",
-            regs.join(", "),
-            spill.join(", "),
-        );
         if s.ret.is_void() {
-            trap.push_str("\t(void)sg_lo;\n\t(void)sg_hi;\n");
+            let _ = write!(out, "\t(void)k_syscall_invoke(sg_w, sg_n, {id}, &sg_hi);\n#endif\n}}\n");
         } else {
             let _ = write!(
-                trap,
-                "\t{{\n\t\tuintptr_t sg_rw[2] = {{ sg_lo, sg_hi }};\n\t\t{};\n\n\t\t__builtin_memcpy(&sg_ret, sg_rw, sizeof(sg_ret));\n\t\treturn sg_ret;\n\t}}\n",
+                out,
+                "\tconst uintptr_t sg_lo = k_syscall_invoke(sg_w, sg_n, {id}, &sg_hi);\n\t{};\n\n\tk_syscall_result_in(&sg_ret, sizeof(sg_ret), sg_lo, sg_hi);\n\treturn sg_ret;\n#endif\n}}\n",
                 s.ret.unqualified().declare("sg_ret")
             );
         }
-        let _ = write!(
-            out,
-            "\n{asserts}extern {impl_proto};\n\nstatic inline {proto}\n{{\n#if defined(K_SYSCALL_KERNEL_ONLY)\n{direct}#else\n#if !defined(K_SYSCALL_USER_ONLY)\n\tif (!z_syscall_in_user_context()) {{\n{direct_indented}\t}}\n#endif\n{trap}#endif\n}}\n",
-            asserts = width_asserts(s),
-            impl_proto = prototype(s, &format!("z_impl_{}", s.name)),
-            proto = prototype(s, &s.name),
-            direct_indented = direct.lines().map(|l| format!("\t{l}\n")).collect::<String>(),
-        );
     }
     out.push_str("\n#endif\n");
     out
@@ -361,8 +392,8 @@ pub fn wrapper_header(header: &Header, abi: &Abi) -> String {
 
 /// Per input header: the marshalling stubs that unpack words and call `z_vrfy_<name>`.
 pub fn marshal_source(header: &Header, abi: &Abi) -> String {
-    let n = abi.register_words();
-    let mut out = String::from(BANNER);
+    let mut out = String::with_capacity(640 * header.syscalls.len());
+    out.push_str(BANNER);
     let _ = writeln!(out, "/* Marshalling stubs for {}. */", header.key);
     let _ = writeln!(out, "#include \"{ABI_HEADER}\"");
     if header.key.ends_with(".h") {
@@ -371,60 +402,40 @@ pub fn marshal_source(header: &Header, abi: &Abi) -> String {
     }
     out.push('\n');
     out.push_str(&forward_declarations(&header.syscalls));
+    let words: Vec<String> = (0..abi.register_words()).map(|i| format!("sg_a{i}")).collect();
+    let words = words.join(", ");
+    let params = handler_params(abi);
     for s in &header.syscalls {
-        let (count, offsets) = word_layout(s);
-        let regs: Vec<String> = (0..n).map(|i| format!("sg_a{i}")).collect();
-        let mut body = String::new();
-        body.push_str(&count);
         let _ = write!(
-            body,
-            r#"	uintptr_t sg_w[SG_NWORDS > {n} ? SG_NWORDS : {n}] = {{ {regs} }};
-
-	if (SG_NWORDS > {n}) {{
-		/* The words past the registers are checked and copied into kernel memory once;
-		 * only this copy is used, so the caller cannot change them after the check. */
-		const size_t sg_more = (size_t)(SG_NWORDS > {n} ? SG_NWORDS - {last} : 0) * sizeof(uintptr_t);
-		const void *sg_user = (const void *)sg_a{last};
-
-		if (!z_syscall_user_readable(sg_user, sg_more)) {{
-			z_syscall_fault(K_SYSCALL_FAULT_BAD_USER_MEMORY);
-			*sg_ret_hi = 0;
-			return 0;
-		}}
-		__builtin_memcpy(&sg_w[{last}], sg_user, sg_more);
-	}}
-"#,
-            regs = regs.join(", "),
-            last = n.saturating_sub(1),
+            out,
+            "\nextern {};\n\nuintptr_t z_mrsh_{}({params})\n{{\n",
+            prototype(s, &format!("z_vrfy_{}", s.name)),
+            s.name
         );
-        for (p, offset) in s.params.iter().zip(&offsets) {
-            let _ = writeln!(
-                body,
-                "\t{};\n\t__builtin_memcpy(&{name}, &sg_w[{}], sizeof({name}));",
-                p.ty.unqualified().declare(&p.name),
-                offset_expr(offset),
-                name = p.name,
-            );
+        for p in &s.params {
+            let _ = writeln!(out, "\t{};", p.ty.unqualified().declare(&p.name));
         }
-        let args: Vec<&str> = s.params.iter().map(|p| p.name.as_str()).collect();
-        let call = format!("z_vrfy_{}({})", s.name, args.join(", "));
+        for p in &s.params {
+            let _ = writeln!(out, "\tK_SYSCALL_NARROW_ARG({});", p.name);
+        }
+        word_count(s, &mut out);
+        let _ = write!(
+            out,
+            "\tuintptr_t sg_w[K_SYSCALL_ARRAY_WORDS(SG_NWORDS)];\n\tsize_t sg_n = 0;\n\n\tif (!k_syscall_words_in(sg_w, SG_NWORDS, {words})) {{\n\t\t*sg_ret_hi = 0;\n\t\treturn 0;\n\t}}\n"
+        );
+        for p in &s.params {
+            let _ = writeln!(out, "\tK_SYSCALL_GET(sg_w, sg_n, {});", p.name);
+        }
+        let call = format!("z_vrfy_{}({})", s.name, call_args(s));
         if s.ret.is_void() {
-            let _ = write!(body, "\n\t{call};\n\t*sg_ret_hi = 0;\n\treturn 0;\n");
+            let _ = write!(out, "\t(void)sg_n;\n\n\t{call};\n\t*sg_ret_hi = 0;\n\treturn 0;\n}}\n");
         } else {
             let _ = write!(
-                body,
-                "\n\t{} = {call};\n\tuintptr_t sg_rw[2] = {{ 0, 0 }};\n\n\t__builtin_memcpy(sg_rw, &sg_ret, sizeof(sg_ret));\n\t*sg_ret_hi = sg_rw[1];\n\treturn sg_rw[0];\n",
+                out,
+                "\t(void)sg_n;\n\n\t{} = {call};\n\n\tK_SYSCALL_NARROW_RESULT(sg_ret);\n\treturn k_syscall_result_out(&sg_ret, sizeof(sg_ret), sg_ret_hi);\n}}\n",
                 s.ret.unqualified().declare("sg_ret")
             );
         }
-        let _ = write!(
-            out,
-            "\n{asserts}extern {vrfy};\n\nuintptr_t z_mrsh_{name}({params})\n{{\n{body}}}\n",
-            asserts = width_asserts(s),
-            vrfy = prototype(s, &format!("z_vrfy_{}", s.name)),
-            name = s.name,
-            params = handler_params(abi),
-        );
     }
     out
 }

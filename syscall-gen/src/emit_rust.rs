@@ -25,11 +25,13 @@ pub fn wrappers(syscalls: &[&Syscall], ids: &Ids, abi: &Abi) -> Result<String, E
         let id_name = format_ident!("{}", id_macro(&s.name));
         let id = ids.live.get(&s.name).copied().unwrap_or(ids.bad) as usize;
         items.push(quote! { pub const #id_name: usize = #id; });
-        items.push(wrapper(s, &id_name, n, last)?);
+        items.push(wrapper(s, &id_name)?);
     }
     let bad = ids.bad as usize;
     let limit = ids.limit as usize;
     let trap = trap_fn(abi, n)?;
+    let idx: Vec<usize> = (0..n).collect();
+    let spill: Vec<usize> = (0..last).collect();
     let file = quote! {
         pub const K_SYSCALL_BAD: usize = #bad;
         pub const K_SYSCALL_LIMIT: usize = #limit;
@@ -38,6 +40,36 @@ pub fn wrappers(syscalls: &[&Syscall], ids: &Ids, abi: &Abi) -> Result<String, E
             core::mem::size_of::<T>().div_ceil(core::mem::size_of::<usize>())
         }
         #trap
+        /// Size of a word array holding a call's words: at least the register words.
+        const fn sg_array_words(n: usize) -> usize {
+            if n > #n { n } else { #n }
+        }
+        /// Copies an argument's bytes into the words from `offset` on.
+        #[inline(always)]
+        fn sg_put<T>(w: &mut [usize], offset: usize, value: &T) {
+            let dest = w[offset..].as_mut_ptr().cast::<u8>();
+            assert!(core::mem::size_of::<T>() <= (w.len() - offset) * core::mem::size_of::<usize>());
+            // SAFETY: the destination holds at least size_of::<T>() bytes (asserted above).
+            unsafe {
+                core::ptr::copy_nonoverlapping((value as *const T).cast::<u8>(), dest, core::mem::size_of::<T>());
+            }
+        }
+        /// Traps with the words; those past the registers stay in user memory and travel by
+        /// address (the kernel copies them once).
+        #[inline(always)]
+        unsafe fn sg_invoke(w: &[usize], nwords: usize, id: usize) -> (usize, usize) {
+            if nwords <= #n {
+                unsafe { sg_trap([#(w[#idx]),*], id) }
+            } else {
+                unsafe { sg_trap([#(w[#spill],)* w[#last..].as_ptr() as usize], id) }
+            }
+        }
+        /// Rebuilds a result of up to two words.
+        #[inline(always)]
+        unsafe fn sg_result<R>(lo: usize, hi: usize) -> R {
+            let rw = [lo, hi];
+            unsafe { rw.as_ptr().cast::<R>().read_unaligned() }
+        }
         #(#items)*
     };
     let parsed: syn::File =
@@ -103,67 +135,49 @@ fn trap_fn(abi: &Abi, n: usize) -> Result<TokenStream, Error> {
     })
 }
 
-fn wrapper(s: &Syscall, id: &Ident, n: usize, last: usize) -> Result<TokenStream, Error> {
+fn wrapper(s: &Syscall, id: &Ident) -> Result<TokenStream, Error> {
     let name = format_ident!("{}", s.name);
     let mut params = Vec::new();
-    let mut packs = Vec::new();
-    let mut asserts = Vec::new();
-    let mut counts = Vec::new();
-    for p in &s.params {
+    let mut puts = Vec::new();
+    let mut consts = Vec::new();
+    let mut offset = quote!(0);
+    for (i, p) in s.params.iter().enumerate() {
         let pname = rust_ident(&p.name);
         let ty = rust_type(&p.ty, s)?;
         let message = format!("{}: parameter {} is wider than two words", s.name, p.name);
-        asserts.push(quote! { const _: () = assert!(sg_words::<#ty>() <= 2, #message); });
-        let offset = if counts.is_empty() { quote!(0) } else { quote!(#(#counts)+*) };
-        packs.push(quote! {
-            unsafe {
-                core::ptr::copy_nonoverlapping(
-                    core::ptr::addr_of!(#pname).cast::<u8>(),
-                    w.as_mut_ptr().add(#offset).cast::<u8>(),
-                    core::mem::size_of::<#ty>(),
-                );
-            }
-        });
-        counts.push(quote!(sg_words::<#ty>()));
+        consts.push(quote! { const _: () = assert!(sg_words::<#ty>() <= 2, #message); });
+        puts.push(quote! { sg_put(&mut w, #offset, &#pname); });
+        let next =
+            if i + 1 == s.params.len() { format_ident!("SG_NWORDS") } else { format_ident!("SG_O{}", i + 1) };
+        let end = if i == 0 { quote!(sg_words::<#ty>()) } else { quote!(#offset + sg_words::<#ty>()) };
+        consts.push(quote! { const #next: usize = #end; });
+        offset = quote!(#next);
         params.push(quote!(#pname: #ty));
     }
-    let mutability = if s.params.is_empty() { quote!() } else { quote!(mut) };
-    let nwords = if counts.is_empty() { quote!(0) } else { quote!(#(#counts)+*) };
+    if s.params.is_empty() {
+        consts.push(quote! { const SG_NWORDS: usize = 0; });
+    }
     let (ret_ty, ret_expr) = if s.ret.is_void() {
         (quote!(), quote! { let _ = (lo, hi); })
     } else {
         let ty = rust_type(&s.ret, s)?;
         let message = format!("{}: return type is wider than two words", s.name);
-        asserts.push(quote! { const _: () = assert!(sg_words::<#ty>() <= 2, #message); });
-        (
-            quote!(-> #ty),
-            quote! {
-                let rw = [lo, hi];
-                unsafe { rw.as_ptr().cast::<#ty>().read_unaligned() }
-            },
-        )
+        consts.push(quote! { const _: () = assert!(sg_words::<#ty>() <= 2, #message); });
+        (quote!(-> #ty), quote! { unsafe { sg_result(lo, hi) } })
     };
+    let mutability = if s.params.is_empty() { quote!() } else { quote!(mut) };
     let doc = format!(" User-mode wrapper of the `{}` system call.", s.name);
-    let idx: Vec<usize> = (0..n).collect();
-    let spill: Vec<usize> = (0..last).collect();
     Ok(quote! {
         #[doc = #doc]
         ///
         /// # Safety
         /// The arguments must satisfy the kernel's verifier; pointers must be valid for it.
-        #[allow(clippy::missing_safety_doc, clippy::too_many_arguments)]
+        #[allow(clippy::too_many_arguments)]
         pub unsafe fn #name(#(#params),*) #ret_ty {
-            #(#asserts)*
-            const SG_NWORDS: usize = #nwords;
-            let #mutability w = [0usize; if SG_NWORDS > #n { SG_NWORDS } else { #n }];
-            #(#packs)*
-            let (lo, hi) = if SG_NWORDS <= #n {
-                unsafe { sg_trap([#(w[#idx]),*], #id) }
-            } else {
-                // The words past the registers stay in user memory; the kernel copies them once.
-                let more = w.as_ptr().wrapping_add(#last) as usize;
-                unsafe { sg_trap([#(w[#spill],)* more], #id) }
-            };
+            #(#consts)*
+            let #mutability w = [0usize; sg_array_words(SG_NWORDS)];
+            #(#puts)*
+            let (lo, hi) = unsafe { sg_invoke(&w, SG_NWORDS, #id) };
             #ret_expr
         }
     })

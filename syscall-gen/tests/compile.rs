@@ -121,12 +121,13 @@ fn wider_than_two_words_is_refused_at_compile_time() {
     for (compiler, flags) in [("gcc", vec![]), (ARM_GCC, vec!["-mcpu=cortex-m3", "-mthumb"])] {
         let (ok, stderr) = compile_snippet(compiler, &flags, WIDE);
         assert!(
-            !ok && stderr.contains("k_wide: parameter w is wider than two words"),
+            !ok && stderr.contains("z_mrsh_k_wide") && stderr.contains("argument w is wider than two words"),
             "{compiler}: {stderr}"
         );
         let (ok, stderr) = compile_snippet(compiler, &flags, WIDE_RET);
         assert!(
-            !ok && stderr.contains("k_wide_ret: return type is wider than two words"),
+            !ok && stderr.contains("z_mrsh_k_wide_ret")
+                && stderr.contains("the result is wider than two words"),
             "{compiler}: {stderr}"
         );
         let (ok, stderr) = compile_snippet(compiler, &flags, TWO_WORDS);
