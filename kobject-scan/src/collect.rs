@@ -3,44 +3,130 @@
 //! thread indices).
 
 use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroU64;
 
 use crate::dwarf::types::{Shape, TypeId, Types};
-use crate::dwarf::{Units, Variable};
+use crate::dwarf::{StructDef, Units, Variable};
 use crate::error::{DieLocation, Error, Result};
 use crate::image::Image;
 use crate::manifest::Manifest;
-use crate::model::{DriverApi, Inventory, Kind, Object, Reason, Rejected, TypeInfo};
+use crate::model::{DriverApi, Inventory, Kind, Object, Reason, Rejected, SymbolRef, TypeInfo};
 
 /// Candidates beyond this are refused: only corrupt DWARF gets anywhere near it.
 const CANDIDATE_LIMIT: usize = 1 << 24;
 
-/// A kernel object (or driver API instance) found inside a variable, before the rules.
-#[derive(Debug, Clone)]
-pub struct Candidate {
-    pub address: u64,
-    pub size: Option<u64>,
-    /// Manifest type index.
-    pub spec: usize,
-    pub symbol: String,
-    /// Set when the candidate is already known not to be an object.
-    pub problem: Option<Reason>,
-    pub api_offset: Option<u64>,
+/// Candidates found in some units, before the rules. Objects carry section 0 until the rules
+/// place them.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub objects: Vec<Object>,
+    pub symbols: String,
+    /// Candidates already known not to be objects (index into `objects`, ascending).
+    pub problems: Vec<(u32, Reason)>,
+    /// Devices: offset of the API pointer in the device struct (index into `objects`).
+    pub api_offsets: Vec<(u32, u64)>,
+    pub driver_apis: Vec<DriverApi>,
+}
+
+impl Found {
+    /// Append `other`, keeping its order after ours.
+    pub fn append(&mut self, other: Found) {
+        let base = self.objects.len() as u32;
+        let text_base = self.symbols.len() as u32;
+        self.symbols.push_str(&other.symbols);
+        self.objects.extend(other.objects.into_iter().map(|mut o| {
+            o.symbol.start += text_base;
+            o
+        }));
+        self.problems.extend(other.problems.into_iter().map(|(i, r)| (i + base, r)));
+        self.api_offsets.extend(other.api_offsets.into_iter().map(|(i, o)| (i + base, o)));
+        self.driver_apis.extend(other.driver_apis);
+    }
 }
 
 pub struct Enumerator<'t, 'u, 'a> {
-    pub types: &'t Types<'u, 'a>,
-    pub manifest: &'t Manifest,
-    pub out: Vec<Candidate>,
+    types: &'t Types<'u, 'a>,
+    manifest: &'t Manifest,
+    found: &'t mut Found,
     /// Where the current variable is, for the candidate-limit error.
-    pub at: DieLocation,
+    at: DieLocation,
+    /// Path of the value being enumerated; extended and truncated while descending.
+    path: String,
 }
 
-impl Enumerator<'_, '_, '_> {
-    fn push(&mut self, candidate: Candidate) -> Result<()> {
-        if self.out.len() >= CANDIDATE_LIMIT {
-            return Err(Error::TooManyCandidates { limit: CANDIDATE_LIMIT, at: self.at });
+impl<'t, 'u, 'a> Enumerator<'t, 'u, 'a> {
+    pub fn new(types: &'t Types<'u, 'a>, manifest: &'t Manifest, found: &'t mut Found) -> Self {
+        Enumerator {
+            types,
+            manifest,
+            found,
+            at: DieLocation { section: "", unit: 0, die: None },
+            path: String::new(),
         }
-        self.out.push(candidate);
+    }
+
+    /// Enumerate the objects in variable `var` (named `symbol`, of resolved type `id`).
+    pub fn variable(&mut self, var: &Variable<'_>, symbol: &str, id: TypeId, at: DieLocation) -> Result<()> {
+        self.at = at;
+        self.path.clear();
+        self.path.push_str(symbol);
+        let problem = (var.address == 0).then_some(Reason::AddressZero);
+        self.enumerate(id, var.address, None, problem.as_ref())
+    }
+
+    fn limit_error(&self) -> Error {
+        Error::TooManyCandidates { limit: CANDIDATE_LIMIT, at: self.at }
+    }
+
+    fn push(
+        &mut self,
+        spec: usize,
+        address: u64,
+        size: Option<u64>,
+        problem: Option<Reason>,
+        api_offset: Option<u64>,
+    ) -> Result<()> {
+        let Some(ty) = self.manifest.types.get(spec) else {
+            return Ok(());
+        };
+        if ty.kind == Kind::DriverApi {
+            if problem != Some(Reason::AddressZero) {
+                self.found.driver_apis.push(DriverApi {
+                    address,
+                    type_name: ty.tag.clone(),
+                    symbol: self.path.clone(),
+                });
+            }
+            return Ok(());
+        }
+        let found = &mut *self.found;
+        if found.objects.len() >= CANDIDATE_LIMIT || found.symbols.len() + self.path.len() > u32::MAX as usize
+        {
+            return Err(self.limit_error());
+        }
+        let index = found.objects.len() as u32;
+        let symbol = SymbolRef { start: found.symbols.len() as u32, len: self.path.len() as u32 };
+        found.symbols.push_str(&self.path);
+        let problem = problem.or_else(|| size.is_none().then_some(Reason::UnknownSize));
+        if let Some(problem) = problem {
+            found.problems.push((index, problem));
+        }
+        if let Some(offset) = api_offset {
+            found.api_offsets.push((index, offset));
+        }
+        // The manifest has at most u16::MAX types (checked when it is parsed).
+        let spec = spec as u16;
+        found.objects.push(Object {
+            address,
+            size: size.unwrap_or(0),
+            data: 0,
+            api: None,
+            type_index: spec,
+            struct_index: spec,
+            kind: ty.kind,
+            section: 0,
+            symbol,
+        });
         Ok(())
     }
 
@@ -54,73 +140,68 @@ impl Enumerator<'_, '_, '_> {
         }
     }
 
-    fn reject_whole(&mut self, id: TypeId, address: u64, symbol: String, reason: Reason) -> Result<()> {
+    fn reject_whole(&mut self, id: TypeId, address: u64, reason: Reason) -> Result<()> {
         match self.first_spec(id) {
-            Some(spec) => self.push(Candidate {
-                address,
-                size: self.types.size(id),
-                spec,
-                symbol,
-                problem: Some(reason),
-                api_offset: None,
-            }),
+            Some(spec) => self.push(spec, address, self.types.size(id), Some(reason), None),
             None => Ok(()),
         }
     }
 
-    /// Every object inside a value of type `id` at `address`, named from `symbol`.
-    /// `union_path`: the innermost enclosing union, if any.
-    pub fn enumerate(
+    /// Every object inside a value of type `id` at `address`, named by `self.path`.
+    /// `union_at`: length of the path of the innermost enclosing union, if any.
+    fn enumerate(
         &mut self,
         id: TypeId,
         address: u64,
-        symbol: &str,
-        union_path: Option<&str>,
+        union_at: Option<usize>,
         problem: Option<&Reason>,
     ) -> Result<()> {
-        let Some(node) = self.types.node(id) else {
+        let types = self.types;
+        let Some(node) = types.node(id) else {
             return Ok(());
         };
         if !node.contains {
             return Ok(());
         }
-        let in_union =
-            || problem.cloned().or_else(|| union_path.map(|u| Reason::InUnion { union_path: u.to_string() }));
+        let why = |this: &Self| {
+            problem.cloned().or_else(|| {
+                union_at.map(|len| Reason::InUnion {
+                    union_path: this.path.get(..len).unwrap_or_default().to_string(),
+                })
+            })
+        };
         match &node.shape {
-            Shape::Kobject { spec, size, api_offset, .. } => self.push(Candidate {
-                address,
-                size: *size,
-                spec: *spec,
-                symbol: symbol.to_string(),
-                problem: in_union(),
-                api_offset: *api_offset,
-            }),
+            Shape::Kobject { spec, size, api_offset, .. } => {
+                let problem = why(self);
+                self.push(*spec, address, *size, problem, *api_offset)
+            }
             Shape::Record { union, members, .. } => {
+                let here = self.path.len();
+                let inner_union = if *union { Some(here) } else { union_at };
                 for member in members {
-                    let path = match &member.name {
-                        Some(name) => format!("{symbol}.{name}"),
-                        None => symbol.to_string(),
-                    };
-                    let inner_union = if *union { Some(symbol) } else { union_path };
-                    self.enumerate(
-                        member.ty,
-                        address.wrapping_add(member.offset),
-                        &path,
-                        inner_union,
-                        problem,
-                    )?;
+                    if !types.node(member.ty).is_some_and(|n| n.contains) {
+                        continue;
+                    }
+                    if let Some(name) = &member.name {
+                        self.path.push('.');
+                        self.path.push_str(name);
+                    }
+                    let result =
+                        self.enumerate(member.ty, address.wrapping_add(member.offset), inner_union, problem);
+                    self.path.truncate(here);
+                    result?;
                 }
                 Ok(())
             }
             Shape::Array { dims, elem, .. } => {
                 let elem = *elem;
                 let Some(dims) = dims.iter().copied().collect::<Option<Vec<u64>>>() else {
-                    return self.reject_whole(id, address, symbol.to_string(), Reason::UnknownBound);
+                    return self.reject_whole(id, address, Reason::UnknownBound);
                 };
-                let Some(elem_size) = self.types.size(elem) else {
-                    return self.reject_whole(id, address, symbol.to_string(), Reason::UnknownSize);
+                let Some(elem_size) = types.size(elem) else {
+                    return self.reject_whole(id, address, Reason::UnknownSize);
                 };
-                let stack = match self.types.node(elem).map(|n| &n.shape) {
+                let stack = match types.node(elem).map(|n| &n.shape) {
                     Some(Shape::Kobject { spec, .. })
                         if self.manifest.types.get(*spec).map(|t| t.kind) == Some(Kind::Stack) =>
                     {
@@ -136,23 +217,23 @@ impl Enumerator<'_, '_, '_> {
                             None => (&[][..], 1),
                         };
                         let stack_size = stack_len.checked_mul(elem_size);
-                        self.each_index(outer, symbol, |this, flat, path| {
-                            this.push(Candidate {
-                                address: address.wrapping_add(flat.wrapping_mul(stack_size.unwrap_or(0))),
-                                size: stack_size,
+                        let stride = stack_size.unwrap_or(0);
+                        self.each_index(outer, |this, flat| {
+                            let problem = why(this);
+                            this.push(
                                 spec,
-                                symbol: path,
-                                problem: in_union(),
-                                api_offset: None,
-                            })
+                                address.wrapping_add(flat.wrapping_mul(stride)),
+                                stack_size,
+                                problem,
+                                None,
+                            )
                         })
                     }
-                    None => self.each_index(&dims, symbol, |this, flat, path| {
+                    None => self.each_index(&dims, |this, flat| {
                         this.enumerate(
                             elem,
                             address.wrapping_add(flat.wrapping_mul(elem_size)),
-                            &path,
-                            union_path,
+                            union_at,
                             problem,
                         )
                     }),
@@ -162,29 +243,24 @@ impl Enumerator<'_, '_, '_> {
         }
     }
 
-    /// Call `f` for each index tuple of `dims` in row-major order with the flat index and the
-    /// path `symbol[i][j]…`.
-    fn each_index(
-        &mut self,
-        dims: &[u64],
-        symbol: &str,
-        mut f: impl FnMut(&mut Self, u64, String) -> Result<()>,
-    ) -> Result<()> {
-        let total = dims.iter().try_fold(1u64, |acc, d| acc.checked_mul(*d));
-        match total {
-            Some(total) if total <= (CANDIDATE_LIMIT - self.out.len().min(CANDIDATE_LIMIT)) as u64 => {}
-            _ => return Err(Error::TooManyCandidates { limit: CANDIDATE_LIMIT, at: self.at }),
-        }
+    /// Call `f` for each index tuple of `dims` in row-major order with the flat index, the
+    /// path extended by `[i][j]…`.
+    fn each_index(&mut self, dims: &[u64], mut f: impl FnMut(&mut Self, u64) -> Result<()>) -> Result<()> {
+        let room = CANDIDATE_LIMIT.saturating_sub(self.found.objects.len()) as u64;
+        let total = dims
+            .iter()
+            .try_fold(1u64, |acc, d| acc.checked_mul(*d))
+            .filter(|&t| t <= room)
+            .ok_or_else(|| self.limit_error())?;
+        let here = self.path.len();
         let mut index = vec![0u64; dims.len()];
-        for flat in 0..total.unwrap_or(0) {
-            let mut path = String::with_capacity(symbol.len() + 8 * dims.len());
-            path.push_str(symbol);
-            for i in &index {
-                path.push('[');
-                path.push_str(&i.to_string());
-                path.push(']');
+        for flat in 0..total {
+            for &i in &index {
+                push_index(&mut self.path, i);
             }
-            f(self, flat, path)?;
+            let result = f(self, flat);
+            self.path.truncate(here);
+            result?;
             // Odometer increment, innermost dimension fastest.
             for (i, d) in index.iter_mut().zip(dims).rev() {
                 *i += 1;
@@ -198,20 +274,48 @@ impl Enumerator<'_, '_, '_> {
     }
 }
 
+/// Append `[i]` to `path` (hot: one call per array element holding an object).
+fn push_index(path: &mut String, mut i: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (i % 10) as u8;
+        i /= 10;
+        if i == 0 {
+            break;
+        }
+    }
+    path.push('[');
+    for &d in &digits[start..] {
+        path.push(char::from(d));
+    }
+    path.push(']');
+}
+
 /// The path of a variable: `name`, or `function::name` for a function static.
 pub fn variable_symbol(units: &Units<'_>, var: &Variable<'_>) -> Result<String> {
-    let own_name = var.name.map(|n| String::from_utf8_lossy(n).into_owned());
+    let own_name = match (var.name, units.units.get(var.unit)) {
+        (Some(value), Some(unit)) => Some(
+            units
+                .dwarf
+                .attr_string(&unit.unit, value)
+                .map_err(|source| Error::Dwarf { at: units.location(var.die), source })?
+                .to_string_lossy()
+                .into_owned(),
+        ),
+        _ => None,
+    };
     let (name, _) = units.name_and_type(own_name, Some(var.die), var.origin)?;
     let name = name.unwrap_or_else(|| format!("<unnamed variable at {:#x}>", var.die.offset));
-    let symbol = match var.scope {
+    Ok(match var.scope {
         Some(scope) => {
             let basics = units.basics(scope)?;
             let (function, _) = units.name_and_type(basics.name, basics.ty, basics.origin)?;
             format!("{}::{name}", function.as_deref().unwrap_or("<unnamed function>"))
         }
         None => name,
-    };
-    Ok(symbol)
+    })
 }
 
 /// Apply the rules to the candidates and build the inventory.
@@ -219,110 +323,122 @@ pub fn build_inventory(
     image: &Image<'_>,
     units: &Units<'_>,
     manifest: &Manifest,
-    candidates: Vec<Candidate>,
-    structs: &[crate::dwarf::StructDef],
+    found: Found,
+    structs: &[StructDef],
 ) -> Result<Inventory> {
+    let Found { mut objects, symbols, problems, api_offsets, driver_apis } = found;
     let mut notes = Vec::new();
     let types = type_sizes(units, manifest, structs, &mut notes);
-    let tag = |spec: usize| manifest.types.get(spec).map(|t| t.tag.clone()).unwrap_or_default();
-    let kind = |spec: usize| manifest.types.get(spec).map(|t| t.kind).unwrap_or(Kind::Object);
+    let text = |o: &Object| {
+        let start = o.symbol.start as usize;
+        symbols.get(start..start + o.symbol.len as usize).unwrap_or("")
+    };
 
-    // Driver API instances first: devices are resolved against them.
+    // Driver API instances by address (the first found wins; duplicates are one instance).
     let mut apis: BTreeMap<u64, DriverApi> = BTreeMap::new();
-    for c in &candidates {
-        if kind(c.spec) == Kind::DriverApi && c.problem != Some(Reason::AddressZero) {
-            apis.entry(c.address).or_insert_with(|| DriverApi {
-                address: c.address,
-                type_name: tag(c.spec),
-                symbol: c.symbol.clone(),
-            });
-        }
+    for api in driver_apis {
+        apis.entry(api.address).or_insert(api);
     }
+    let api_spec: HashMap<&str, u16> =
+        manifest.types.iter().enumerate().map(|(i, t)| (t.tag.as_str(), i as u16)).collect();
 
-    let mut objects = Vec::new();
+    let sections = image.sections();
+    let mut kernel_section: Vec<Option<bool>> = vec![None; sections.len()];
+    let mut problems = problems.into_iter().peekable();
+    let mut api_offsets = api_offsets.into_iter().peekable();
     let mut rejected = Vec::new();
-    for c in candidates {
-        let k = kind(c.spec);
-        if k == Kind::DriverApi {
-            continue;
+    let mut keep = Vec::with_capacity(objects.len());
+    for (index, object) in objects.iter_mut().enumerate() {
+        let index = index as u32;
+        let mut problem = None;
+        while let Some((_, p)) = problems.next_if(|(i, _)| *i <= index) {
+            problem = Some(p);
         }
-        let size = c.size.or_else(|| types.get(c.spec).and_then(|t| t.size));
-        let mut object = Object {
-            address: c.address,
-            size: size.unwrap_or(0),
-            type_name: tag(c.spec),
-            kind: k,
-            symbol: c.symbol,
-            section: String::new(),
-            data: 0,
-            instance_type: None,
-            api: None,
-        };
+        let mut api_offset = None;
+        while let Some((_, o)) = api_offsets.next_if(|(i, _)| *i <= index) {
+            api_offset = Some(o);
+        }
+        if problem == Some(Reason::UnknownSize) {
+            // Declared-only in its unit: another unit may define the type.
+            if let Some(size) = types.get(usize::from(object.type_index)).and_then(|t| t.size) {
+                object.size = size;
+                problem = None;
+            }
+        }
         let section = image.section_containing(object.address, object.size);
-        let reason = if let Some(problem) = c.problem {
-            Some(problem)
-        } else if size.is_none() {
-            Some(Reason::UnknownSize)
-        } else {
-            match section {
-                None => Some(Reason::NoSection),
-                Some(s) if !manifest.is_kernel_section(&s.name) => {
-                    Some(Reason::NotKernelSection { section: s.name.clone() })
+        if let Some(s) = section {
+            object.section = s as u32;
+        }
+        let reason = problem.or_else(|| match section {
+            None => Some(Reason::NoSection),
+            Some(s) => {
+                let kernel = *kernel_section.get_mut(s)?.get_or_insert_with(|| {
+                    sections.get(s).is_some_and(|sec| manifest.is_kernel_section(&sec.name))
+                });
+                if !kernel {
+                    return Some(Reason::NotKernelSection {
+                        section: sections.get(s).map(|sec| sec.name.clone()).unwrap_or_default(),
+                    });
                 }
-                Some(_) if k == Kind::Device => {
-                    let pointer = c
-                        .api_offset
-                        .and_then(|off| image.read_address(object.address.wrapping_add(off)))
-                        .unwrap_or(0);
-                    match apis.get(&pointer) {
-                        _ if pointer == 0 => Some(Reason::NullApi),
-                        None => Some(Reason::UnknownApi { pointer }),
-                        Some(api) => {
-                            object.instance_type = Some(std::mem::take(&mut object.type_name));
-                            object.type_name = api.type_name.clone();
-                            object.api = Some(pointer);
-                            None
-                        }
+                if object.kind != Kind::Device {
+                    return None;
+                }
+                let pointer = api_offset
+                    .and_then(|off| image.read_address(object.address.wrapping_add(off)))
+                    .unwrap_or(0);
+                let Some(nonzero) = NonZeroU64::new(pointer) else {
+                    return Some(Reason::NullApi);
+                };
+                match apis.get(&pointer).and_then(|a| api_spec.get(a.type_name.as_str())) {
+                    None => Some(Reason::UnknownApi { pointer }),
+                    Some(&spec) => {
+                        object.type_index = spec;
+                        object.api = Some(nonzero);
+                        None
                     }
                 }
-                Some(_) => None,
             }
-        };
-        if let Some(s) = section {
-            object.section = s.name.clone();
-        }
-        match reason {
-            None => objects.push(object),
-            Some(reason) => rejected.push(reject(object, reason)),
+        });
+        keep.push(reason.is_none());
+        if let Some(reason) = reason {
+            rejected.push(reject(object, text(object), &types, reason));
         }
     }
+    let mut keep = keep.into_iter();
+    objects.retain(|_| keep.next().unwrap_or(false));
 
-    objects.sort_by(|a, b| (a.address, &a.symbol).cmp(&(b.address, &b.symbol)));
+    objects.sort_unstable_by(|a, b| a.address.cmp(&b.address).then_with(|| text(a).cmp(text(b))));
     // The same object reached twice (a common symbol in two units, an abstract and a concrete
     // instance of one function static) is one object.
-    objects.dedup();
-    let objects = one_per_address(objects, &mut rejected, &mut notes);
-    let objects = number_objects(objects, manifest)?;
+    objects.dedup_by(|b, a| {
+        (a.address, a.size, a.kind, a.type_index, text(a))
+            == (b.address, b.size, b.kind, b.type_index, text(b))
+    });
+    let objects = one_per_address(objects, &text, &types, &mut rejected, &mut notes);
+    let mut objects = number_objects(objects, &text, manifest)?;
+    objects.shrink_to_fit();
 
     rejected
         .sort_by(|a, b| (a.address, &a.symbol, &a.reason_text).cmp(&(b.address, &b.symbol, &b.reason_text)));
     rejected.dedup();
     Ok(Inventory {
         target: image.target,
+        types,
+        sections: sections.iter().map(|s| s.name.clone()).collect(),
         objects,
         rejected,
         driver_apis: apis.into_values().collect(),
-        types,
         notes,
+        symbols,
     })
 }
 
-fn reject(object: Object, reason: Reason) -> Rejected {
+fn reject(object: &Object, symbol: &str, types: &[TypeInfo], reason: Reason) -> Rejected {
     Rejected {
-        symbol: object.symbol,
+        symbol: symbol.to_string(),
         address: object.address,
         size: object.size,
-        type_name: object.instance_type.unwrap_or(object.type_name),
+        type_name: types.get(usize::from(object.struct_index)).map(|t| t.tag.clone()).unwrap_or_default(),
         kind: object.kind,
         reason_text: reason.to_string(),
         reason,
@@ -332,15 +448,19 @@ fn reject(object: Object, reason: Reason) -> Rejected {
 /// Two objects starting at one address cannot both be keys of the object table. Rule: keep the
 /// largest; on equal sizes the first by kind order (object, thread, stack, device), then by
 /// symbol. The others are rejected and a note names them all.
-fn one_per_address(
+fn one_per_address<'s>(
     objects: Vec<Object>,
+    text: &impl Fn(&Object) -> &'s str,
+    types: &[TypeInfo],
     rejected: &mut Vec<Rejected>,
     notes: &mut Vec<String>,
 ) -> Vec<Object> {
     let mut kept: Vec<Object> = Vec::with_capacity(objects.len());
     let mut group: Vec<Object> = Vec::new();
     let mut flush = |group: &mut Vec<Object>, kept: &mut Vec<Object>| {
-        group.sort_by(|a, b| b.size.cmp(&a.size).then(a.kind.cmp(&b.kind)).then(a.symbol.cmp(&b.symbol)));
+        if group.len() > 1 {
+            group.sort_by(|a, b| b.size.cmp(&a.size).then(a.kind.cmp(&b.kind)).then(text(a).cmp(text(b))));
+        }
         let mut members = group.drain(..);
         let Some(winner) = members.next() else { return };
         let losers: Vec<Object> = members.collect();
@@ -349,12 +469,12 @@ fn one_per_address(
                 "{} objects start at {:#x}: kept `{}`, rejected {}",
                 losers.len() + 1,
                 winner.address,
-                winner.symbol,
-                losers.iter().map(|o| format!("`{}`", o.symbol)).collect::<Vec<_>>().join(", ")
+                text(&winner),
+                losers.iter().map(|o| format!("`{}`", text(o))).collect::<Vec<_>>().join(", ")
             ));
-            for loser in losers {
-                let reason = Reason::SharedAddress { kept: winner.symbol.clone() };
-                rejected.push(reject(loser, reason));
+            for loser in &losers {
+                let reason = Reason::SharedAddress { kept: text(&winner).to_string() };
+                rejected.push(reject(loser, text(loser), types, reason));
             }
         }
         kept.push(winner);
@@ -370,16 +490,21 @@ fn one_per_address(
 }
 
 /// Data words: thread indices by address, stack sizes.
-fn number_objects(mut objects: Vec<Object>, manifest: &Manifest) -> Result<Vec<Object>> {
-    let threads: Vec<&Object> = objects.iter().filter(|o| o.kind == Kind::Thread).collect();
+fn number_objects<'s>(
+    mut objects: Vec<Object>,
+    text: &impl Fn(&Object) -> &'s str,
+    manifest: &Manifest,
+) -> Result<Vec<Object>> {
+    let threads = objects.iter().filter(|o| o.kind == Kind::Thread).count();
     let max = manifest.kernel.max_threads;
-    if threads.len() > max as usize {
+    if threads > max as usize {
         return Err(Error::TooManyThreads {
-            count: threads.len(),
+            count: threads,
             max,
-            list: threads
+            list: objects
                 .iter()
-                .map(|t| format!("{}@{:#x}", t.symbol, t.address))
+                .filter(|o| o.kind == Kind::Thread)
+                .map(|t| format!("{}@{:#x}", text(t), t.address))
                 .collect::<Vec<_>>()
                 .join(", "),
         });
@@ -402,10 +527,10 @@ fn number_objects(mut objects: Vec<Object>, manifest: &Manifest) -> Result<Vec<O
 fn type_sizes(
     units: &Units<'_>,
     manifest: &Manifest,
-    structs: &[crate::dwarf::StructDef],
+    structs: &[StructDef],
     notes: &mut Vec<String>,
 ) -> Vec<TypeInfo> {
-    let mut by_spec: HashMap<usize, BTreeMap<u64, &crate::dwarf::StructDef>> = HashMap::new();
+    let mut by_spec: HashMap<usize, BTreeMap<u64, &StructDef>> = HashMap::new();
     for def in structs {
         if let Some(size) = def.size {
             by_spec.entry(def.spec).or_default().entry(size).or_insert(def);

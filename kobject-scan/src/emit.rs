@@ -20,10 +20,10 @@ pub fn table(inventory: &Inventory) -> String {
             format!("{:#0w$x}", o.address, w = width),
             o.size,
             o.kind.as_str(),
-            o.type_name,
-            o.section,
+            inventory.type_name(o),
+            inventory.section_name(o),
             o.data,
-            o.symbol
+            inventory.symbol(o)
         );
     }
     let _ = writeln!(out, "{} objects", inventory.objects.len());

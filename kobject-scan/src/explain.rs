@@ -33,7 +33,7 @@ pub fn explain(image: &[u8], manifest: &Manifest, symbol: &str) -> Result<Vec<St
 
 fn verdicts(inventory: &Inventory, symbol: &str) -> Vec<String> {
     let mut lines = Vec::new();
-    for o in inventory.objects.iter().filter(|o| within(&o.symbol, symbol)) {
+    for o in inventory.objects.iter().filter(|o| within(inventory.symbol(o), symbol)) {
         let data = match o.kind {
             crate::Kind::Thread => format!(", thread index {}", o.data),
             crate::Kind::Stack => format!(", stack size {}", o.data),
@@ -41,12 +41,12 @@ fn verdicts(inventory: &Inventory, symbol: &str) -> Vec<String> {
         };
         lines.push(format!(
             "`{}` is a kernel object: {} `{}` at {:#x}, {} bytes in {}{}",
-            o.symbol,
+            inventory.symbol(o),
             o.kind.as_str(),
-            o.type_name,
+            inventory.type_name(o),
             o.address,
             o.size,
-            o.section,
+            inventory.section_name(o),
             data
         ));
     }

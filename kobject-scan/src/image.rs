@@ -76,17 +76,25 @@ impl<'data> Image<'data> {
         Ok(Image { file, target, sections })
     }
 
-    /// The section wholly containing `[address, address + size)`.
-    pub fn section_containing(&self, address: u64, size: u64) -> Option<&Section<'data>> {
+    /// Index (into [`Image::sections`]) of the section wholly containing
+    /// `[address, address + size)`.
+    pub fn section_containing(&self, address: u64, size: u64) -> Option<usize> {
         let end = address.checked_add(size)?;
         let after = self.sections.partition_point(|s| s.address <= address);
-        self.sections[..after].iter().rev().find(|s| end <= s.end() && (size > 0 || address < s.end()))
+        (0..after).rev().find(|&i| {
+            self.sections.get(i).is_some_and(|s| end <= s.end() && (size > 0 || address < s.end()))
+        })
+    }
+
+    /// Allocated, non-TLS sections sorted by address.
+    pub fn sections(&self) -> &[Section<'data>] {
+        &self.sections
     }
 
     /// Read an address-sized word at `address` from the image's section data.
     pub fn read_address(&self, address: u64) -> Option<u64> {
         let width = u64::from(self.target.address_size);
-        let section = self.section_containing(address, width)?;
+        let section = self.sections.get(self.section_containing(address, width)?)?;
         let Some(data) = section.data else {
             return Some(0);
         };

@@ -81,39 +81,66 @@ impl<'m> TagIndex<'m> {
 
 /// Find every kernel object in the ELF image `image`.
 pub fn scan(image: &[u8], manifest: &Manifest) -> Result<Inventory> {
+    use rayon::prelude::*;
+
     let image = image::Image::parse(image)?;
     let data = DwarfData::load(&image)?;
     let dwarf = data.dwarf();
     let units = Units::load(&dwarf)?;
     let index = TagIndex::new(manifest);
-    let walked = dwarf::walk_units(&units, &index.tags)?;
-    let mut types = dwarf::types::Types::new(&units, &index.tags, &index.api_members);
-    let mut resolved = Vec::with_capacity(walked.variables.len());
-    for var in &walked.variables {
-        let ty = match var.ty {
-            Some(ty) => Some(ty),
-            None => units.name_and_type(None, None, var.origin)?.1,
-        };
-        let id = types.resolve(ty)?;
-        // Naming costs more than resolving; only variables holding objects need a name.
-        if types.node(id).is_some_and(|n| n.contains) {
-            let symbol = collect::variable_symbol(&units, var)?;
-            resolved.push((var, symbol, id));
+    // Units are independent until the rules: contiguous runs of them go to the cores, and the
+    // runs are joined in unit order so the result does not depend on scheduling.
+    let runs = rayon::current_num_threads().clamp(1, units.units.len().max(1));
+    let per_run = units.units.len().div_ceil(runs);
+    let parts = (0..runs)
+        .into_par_iter()
+        .map(|run| {
+            let first = run * per_run;
+            let last = (first + per_run).min(units.units.len());
+            scan_units(&units, &index, manifest, first..last)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut found = collect::Found::default();
+    let mut structs = Vec::new();
+    for (part, defs) in parts {
+        found.append(part);
+        structs.extend(defs);
+    }
+    collect::build_inventory(&image, &units, manifest, found, &structs)
+}
+
+/// The candidates in units `range`, one unit at a time so memory holds one unit's variables
+/// and types at once.
+fn scan_units(
+    units: &Units<'_>,
+    index: &TagIndex<'_>,
+    manifest: &Manifest,
+    range: std::ops::Range<usize>,
+) -> Result<(collect::Found, Vec<dwarf::StructDef>)> {
+    let mut found = collect::Found::default();
+    let mut walked = dwarf::WalkResult::default();
+    for unit in range {
+        walked.variables.clear();
+        dwarf::walk_unit(units, unit, &index.tags, &mut walked)?;
+        let mut types = dwarf::types::Types::new(units, &index.tags, &index.api_members);
+        let mut holding = Vec::new();
+        for var in &walked.variables {
+            let ty = match var.ty {
+                Some(ty) => Some(ty),
+                None => units.name_and_type(None, None, var.origin)?.1,
+            };
+            let id = types.resolve(ty)?;
+            // Naming costs more than resolving; only variables holding objects need a name.
+            if types.node(id).is_some_and(|n| n.contains) {
+                holding.push((var, collect::variable_symbol(units, var)?, id));
+            }
+        }
+        let mut enumerator = collect::Enumerator::new(&types, manifest, &mut found);
+        for (var, symbol, id) in holding {
+            enumerator.variable(var, &symbol, id, units.location(var.die))?;
         }
     }
-    let mut enumerator = collect::Enumerator {
-        types: &types,
-        manifest,
-        out: Vec::new(),
-        at: error::DieLocation { section: "", unit: 0, die: None },
-    };
-    for (var, symbol, id) in resolved {
-        enumerator.at = units.location(var.die);
-        let problem = (var.address == 0).then_some(Reason::AddressZero);
-        enumerator.enumerate(id, var.address, &symbol, None, problem.as_ref())?;
-    }
-    let candidates = enumerator.out;
-    collect::build_inventory(&image, &units, manifest, candidates, &walked.structs)
+    Ok((found, walked.structs))
 }
 
 /// Read `image_path` and scan it; errors name the file.

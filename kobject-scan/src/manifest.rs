@@ -110,6 +110,9 @@ impl Manifest {
                 }
             }
         }
+        if raw.types.len() > usize::from(u16::MAX) {
+            return Err(format!("{} types: at most {} are supported", raw.types.len(), u16::MAX));
+        }
         if raw.kernel.sections.is_empty() {
             return Err("[kernel] sections is empty: kernel objects could live nowhere".into());
         }

@@ -1,7 +1,10 @@
 //! The inventory: every kernel object of an image and every candidate that was rejected.
 //! Readers build it; emitters (table, JSON, the object-table generator) only consume it.
 
-use serde::{Deserialize, Serialize};
+use std::num::NonZeroU64;
+
+use serde::ser::{SerializeMap, SerializeStruct};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// What a kernel-object type is; see the manifest documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -34,28 +37,32 @@ pub struct Target {
     pub big_endian: bool,
 }
 
-/// One kernel object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One kernel object. Compact (names are indices into the inventory's tables and one shared
+/// symbol arena) because images hold tens of thousands; read names through [`Inventory`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Object {
     pub address: u64,
     /// Bytes; for a stack, the stack size.
     pub size: u64,
-    /// Object type: the struct tag, or for a device the driver API struct tag.
-    #[serde(rename = "type")]
-    pub type_name: String,
-    pub kind: Kind,
-    /// Path from the variable: `bank.sems[3]`, `func::local_sem`.
-    pub symbol: String,
-    /// Section holding the object.
-    pub section: String,
     /// Thread index for threads, stack size for stacks, 0 otherwise.
     pub data: u64,
-    /// Device only: the device struct tag (e.g. `device`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub instance_type: Option<String>,
     /// Device only: address of the driver API instance.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub api: Option<u64>,
+    pub api: Option<NonZeroU64>,
+    /// Object type: index into [`Inventory::types`]; for a device, its driver API's type.
+    pub type_index: u16,
+    /// The object's own struct type (differs from `type_index` only for devices).
+    pub struct_index: u16,
+    pub kind: Kind,
+    /// Index into [`Inventory::sections`].
+    pub section: u32,
+    pub(crate) symbol: SymbolRef,
+}
+
+/// A symbol path stored in the inventory's arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SymbolRef {
+    pub(crate) start: u32,
+    pub(crate) len: u32,
 }
 
 /// Why a candidate is not a kernel object.
@@ -123,7 +130,8 @@ pub struct Rejected {
     pub reason_text: String,
 }
 
-/// Size of a manifest type as found in the DWARF (`None` if no unit defines it).
+/// A manifest type with its size as found in the DWARF (`None` if no unit defines it).
+/// `Object::type_index` indexes the inventory's list of these, in manifest order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TypeInfo {
     #[serde(rename = "struct")]
@@ -142,22 +150,90 @@ pub struct DriverApi {
     pub symbol: String,
 }
 
-/// Everything the scan found. Lists are sorted (objects and rejected by address, then symbol),
-/// so equal images give equal inventories.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Everything the scan found. Objects are sorted by address (one per address), rejected
+/// candidates by address then symbol, so equal images give equal inventories.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inventory {
     pub target: Target,
+    /// Manifest types in manifest order: the object type enumeration.
+    pub types: Vec<TypeInfo>,
+    /// Names of the image's allocated sections; `Object::section` indexes this.
+    pub sections: Vec<String>,
     pub objects: Vec<Object>,
     pub rejected: Vec<Rejected>,
     pub driver_apis: Vec<DriverApi>,
-    /// One entry per manifest type, in manifest order.
-    pub types: Vec<TypeInfo>,
     /// Warnings and notes (shared addresses, inconsistent struct sizes).
     pub notes: Vec<String>,
+    pub(crate) symbols: String,
 }
 
 impl Inventory {
+    pub fn symbol(&self, object: &Object) -> &str {
+        let start = object.symbol.start as usize;
+        self.symbols.get(start..start + object.symbol.len as usize).unwrap_or("")
+    }
+
+    pub fn type_name(&self, object: &Object) -> &str {
+        self.types.get(usize::from(object.type_index)).map_or("", |t| t.tag.as_str())
+    }
+
+    /// The struct tag of the object itself (a device's device struct).
+    pub fn struct_name(&self, object: &Object) -> &str {
+        self.types.get(usize::from(object.struct_index)).map_or("", |t| t.tag.as_str())
+    }
+
+    pub fn section_name(&self, object: &Object) -> &str {
+        self.sections.get(object.section as usize).map_or("", String::as_str)
+    }
+
     pub fn object_at(&self, address: u64) -> Option<&Object> {
         self.objects.binary_search_by_key(&address, |o| o.address).ok().and_then(|i| self.objects.get(i))
+    }
+
+    pub fn find(&self, symbol: &str) -> Option<&Object> {
+        self.objects.iter().find(|o| self.symbol(o) == symbol)
+    }
+}
+
+/// One object as it appears in JSON.
+struct ObjectView<'a>(&'a Inventory, &'a Object);
+
+impl Serialize for ObjectView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (inv, o) = (self.0, self.1);
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("address", &o.address)?;
+        map.serialize_entry("size", &o.size)?;
+        map.serialize_entry("type", inv.type_name(o))?;
+        map.serialize_entry("kind", &o.kind)?;
+        map.serialize_entry("symbol", inv.symbol(o))?;
+        map.serialize_entry("section", inv.section_name(o))?;
+        map.serialize_entry("data", &o.data)?;
+        if let Some(api) = o.api {
+            map.serialize_entry("struct", inv.struct_name(o))?;
+            map.serialize_entry("api", &api)?;
+        }
+        map.end()
+    }
+}
+
+struct ObjectsView<'a>(&'a Inventory);
+
+impl Serialize for ObjectsView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.objects.iter().map(|o| ObjectView(self.0, o)))
+    }
+}
+
+impl Serialize for Inventory {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Inventory", 6)?;
+        s.serialize_field("target", &self.target)?;
+        s.serialize_field("objects", &ObjectsView(self))?;
+        s.serialize_field("rejected", &self.rejected)?;
+        s.serialize_field("driver_apis", &self.driver_apis)?;
+        s.serialize_field("types", &self.types)?;
+        s.serialize_field("notes", &self.notes)?;
+        s.end()
     }
 }

@@ -88,11 +88,9 @@ fn mutations(image: &[u8], rng: &mut Rng) -> Vec<(String, Vec<u8>)> {
 
 fn fuzz_image(name: &str, tc: &Toolchain, flags: &[&str]) {
     let dir = common::scratch(name);
-    let units = [
-        Unit { source: "objects.c", flags: &[] },
-        Unit { source: "objects_other.c", flags: &[] },
-    ];
-    let image = std::fs::read(common::build(tc, &dir, &units, flags, &[], "fixture_entry")).expect("read image");
+    let units = [Unit { source: "objects.c", flags: &[] }, Unit { source: "objects_other.c", flags: &[] }];
+    let image =
+        std::fs::read(common::build(tc, &dir, &units, flags, &[], "fixture_entry")).expect("read image");
     let manifest = Manifest::from_file(&common::fixtures().join("manifest.toml")).expect("manifest");
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ image.len() as u64);
     let cases = mutations(&image, &mut rng);

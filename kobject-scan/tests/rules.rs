@@ -29,7 +29,7 @@ fn gc_sections_and_inconsistent_struct_sizes() {
     let mut kept: Vec<_> = inventory
         .objects
         .iter()
-        .map(|o| (o.symbol.as_str(), o.address, o.size, o.type_name.as_str()))
+        .map(|o| (inventory.symbol(o), o.address, o.size, inventory.type_name(o)))
         .collect();
     kept.sort();
     assert_eq!(
@@ -40,11 +40,7 @@ fn gc_sections_and_inconsistent_struct_sizes() {
             ("msgq_small", symbols.get("msgq_small").0, 4, "k_msgq"),
         ]
     );
-    let removed: Vec<_> = inventory
-        .rejected
-        .iter()
-        .map(|r| (r.symbol.as_str(), r.reason.clone()))
-        .collect();
+    let removed: Vec<_> = inventory.rejected.iter().map(|r| (r.symbol.as_str(), r.reason.clone())).collect();
     assert_eq!(removed, [("gc_victim", Reason::AddressZero)]);
     let warning = inventory
         .notes
@@ -60,10 +56,7 @@ fn gc_sections_and_inconsistent_struct_sizes() {
 
 fn main_image(name: &str) -> std::path::PathBuf {
     let dir = common::scratch(name);
-    let units = [
-        Unit { source: "objects.c", flags: &[] },
-        Unit { source: "objects_other.c", flags: &[] },
-    ];
+    let units = [Unit { source: "objects.c", flags: &[] }, Unit { source: "objects_other.c", flags: &[] }];
     common::build(&ARM, &dir, &units, &["-O0"], &[], "fixture_entry")
 }
 
@@ -128,7 +121,8 @@ fn cli_scan_explain_and_errors() {
     let image = main_image("rules-cli");
     let manifest = common::fixtures().join("manifest.toml");
     let os = |s: &str| std::ffi::OsString::from(s);
-    let (ok, json, _) = cli(&[&os("scan"), &os("--types"), manifest.as_os_str(), image.as_os_str(), &os("--json")]);
+    let (ok, json, _) =
+        cli(&[&os("scan"), &os("--types"), manifest.as_os_str(), image.as_os_str(), &os("--json")]);
     assert!(ok);
     let value: serde_json::Value = serde_json::from_str(&json).expect("JSON output");
     let objects = value["objects"].as_array().expect("objects");
@@ -153,7 +147,8 @@ fn cli_scan_explain_and_errors() {
     assert!(addresses.windows(2).all(|w| w[0] < w[1]), "table sorted by address");
 
     let explain = |symbol: &str| {
-        let (ok, text, err) = cli(&[&os("explain"), &os("--types"), manifest.as_os_str(), image.as_os_str(), &os(symbol)]);
+        let (ok, text, err) =
+            cli(&[&os("explain"), &os("--types"), manifest.as_os_str(), image.as_os_str(), &os(symbol)]);
         assert!(ok, "{err}");
         text
     };

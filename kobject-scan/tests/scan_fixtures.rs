@@ -250,7 +250,13 @@ fn check(name: &str, tc: &Toolchain, flags: &[&str], other_flags: &[&str]) -> In
     let got: BTreeMap<_, _> = inventory
         .objects
         .iter()
-        .map(|o| (o.symbol.clone(), (o.address, o.size, o.type_name.as_str(), o.kind, o.section.clone())))
+        .map(|o| {
+            let symbol = inventory.symbol(o).to_string();
+            (
+                symbol,
+                (o.address, o.size, inventory.type_name(o), o.kind, inventory.section_name(o).to_string()),
+            )
+        })
         .collect();
     let missing: Vec<_> = want.keys().filter(|k| !got.contains_key(*k)).collect();
     let extra: Vec<_> = got.keys().filter(|k| !want.contains_key(*k)).collect();
@@ -269,18 +275,18 @@ fn check(name: &str, tc: &Toolchain, flags: &[&str], other_flags: &[&str]) -> In
         want.iter().filter(|(_, w)| w.3 == Kind::Thread).map(|(s, w)| (w.0, s.clone())).collect();
     threads.sort();
     for (index, (_, symbol)) in threads.iter().enumerate() {
-        let o = inventory.objects.iter().find(|o| &o.symbol == symbol).expect("thread");
+        let o = inventory.find(symbol).expect("thread");
         assert_eq!(o.data, index as u64, "{name}: thread index of {symbol}");
     }
     for o in inventory.objects.iter().filter(|o| o.kind == Kind::Stack) {
-        assert_eq!(o.data, o.size, "{name}: stack data word of {}", o.symbol);
+        assert_eq!(o.data, o.size, "{name}: stack data word of {}", inventory.symbol(o));
     }
 
     // Devices point at the API instances named by the symbol table.
     for (device, api) in [("dev_uart", "uart_api"), ("dev_gpio", "gpio_api")] {
-        let o = inventory.objects.iter().find(|o| o.symbol == device).expect("device");
-        assert_eq!(o.api, Some(symbols.get(api).0), "{name}: API of {device}");
-        assert_eq!(o.instance_type.as_deref(), Some("device"));
+        let o = inventory.find(device).expect("device");
+        assert_eq!(o.api.map(|a| a.get()), Some(symbols.get(api).0), "{name}: API of {device}");
+        assert_eq!(inventory.struct_name(o), "device");
     }
 
     // Rejections: exactly the expected ones, with the expected reasons and addresses.

@@ -11,7 +11,7 @@ use gimli::{AttributeValue, EndianSlice, RunTimeEndian, UnitSectionOffset};
 use crate::error::{DieLocation, Error, Result};
 
 pub(crate) use walk::static_address;
-pub use walk::{walk_units, StructDef, Variable, WalkResult};
+pub use walk::{walk_unit, StructDef, Variable, WalkResult};
 
 pub type Reader<'a> = EndianSlice<'a, RunTimeEndian>;
 
@@ -66,6 +66,55 @@ impl UnitEntry<'_> {
     pub fn unit_offset(&self, die: DieRef) -> gimli::UnitOffset {
         gimli::UnitOffset(die.offset - self.start)
     }
+}
+
+/// Parse a unit's abbreviations and the root attributes the scan needs (name, string-offset and
+/// address bases). Unlike `gimli::Unit::new` it skips the line program, which the scan never
+/// reads: a damaged `.debug_line` cannot fail the scan and no time is spent on it.
+fn parse_unit<'a>(
+    dwarf: &gimli::Dwarf<Reader<'a>>,
+    header: gimli::UnitHeader<Reader<'a>>,
+) -> gimli::Result<gimli::Unit<Reader<'a>>> {
+    let abbreviations = dwarf.abbreviations(&header)?;
+    let encoding = header.encoding();
+    let mut unit = gimli::Unit {
+        header,
+        abbreviations,
+        name: None,
+        comp_dir: None,
+        low_pc: 0,
+        str_offsets_base: gimli::DebugStrOffsetsBase::default_for_encoding_and_file(
+            encoding,
+            dwarf.file_type,
+        ),
+        addr_base: gimli::DebugAddrBase(0),
+        loclists_base: gimli::DebugLocListsBase::default_for_encoding_and_file(encoding, dwarf.file_type),
+        rnglists_base: gimli::DebugRngListsBase::default_for_encoding_and_file(encoding, dwarf.file_type),
+        line_program: None,
+        dwo_id: None,
+    };
+    let mut name = None;
+    {
+        let mut cursor = unit.header.entries(&unit.abbreviations);
+        cursor.next_dfs()?;
+        let root = cursor.current().ok_or(gimli::Error::MissingUnitDie)?;
+        let mut attrs = root.attrs();
+        while let Some(attr) = attrs.next()? {
+            match (attr.name(), attr.value()) {
+                (gimli::DW_AT_name, value) => name = Some(value),
+                (gimli::DW_AT_str_offsets_base, AttributeValue::DebugStrOffsetsBase(base)) => {
+                    unit.str_offsets_base = base
+                }
+                (
+                    gimli::DW_AT_addr_base | gimli::DW_AT_GNU_addr_base,
+                    AttributeValue::DebugAddrBase(base),
+                ) => unit.addr_base = base,
+                _ => {}
+            }
+        }
+    }
+    unit.name = name.and_then(|value| dwarf.attr_string(&unit, value).ok());
+    Ok(unit)
 }
 
 /// All units of an image, indexed for lookups by global DIE offset and by type signature.
@@ -132,7 +181,7 @@ impl<'a> Units<'a> {
             if let gimli::UnitType::Type { type_signature, type_offset } = header.type_() {
                 signatures.insert(type_signature.0, DieRef { sect, offset: start + type_offset.0 });
             }
-            let unit = gimli::Unit::new(dwarf, header).map_err(|source| Error::Dwarf { at, source })?;
+            let unit = parse_unit(dwarf, header).map_err(|source| Error::Dwarf { at, source })?;
             units.push(UnitEntry { sect, start, end, unit });
         }
         units.sort_by_key(|u| (u.sect, u.start));
@@ -157,6 +206,10 @@ impl<'a> Units<'a> {
     ) -> Result<Option<DieRef>> {
         let unsupported = |message: String| Error::Unsupported { at: from.location(Some(die)), message };
         let target = match *value {
+            // The common case: inside this unit, no lookup needed.
+            AttributeValue::UnitRef(offset) if from.start + offset.0 < from.end => {
+                return Ok(Some(from.die_ref(offset)))
+            }
             AttributeValue::UnitRef(offset) => from.die_ref(offset),
             AttributeValue::DebugInfoRef(offset) => DieRef { sect: Sect::Info, offset: offset.0 },
             AttributeValue::DebugTypesRef(signature) => {

@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use gimli::{constants, AttributeValue, Operation};
 
 use super::{DieRef, Reader, UnitEntry, Units};
@@ -67,7 +69,7 @@ pub struct Types<'u, 'a> {
     /// Manifest `api_member` per type index (devices only).
     api_members: &'u [Option<&'u [u8]>],
     nodes: Vec<TypeNode>,
-    memo: HashMap<DieRef, TypeId>,
+    memo: FxHashMap<DieRef, TypeId>,
 }
 
 impl<'u, 'a> Types<'u, 'a> {
@@ -76,7 +78,7 @@ impl<'u, 'a> Types<'u, 'a> {
         tags: &'u HashMap<&'u [u8], usize>,
         api_members: &'u [Option<&'u [u8]>],
     ) -> Self {
-        Types { units, tags, api_members, nodes: Vec::new(), memo: HashMap::new() }
+        Types { units, tags, api_members, nodes: Vec::new(), memo: FxHashMap::default() }
     }
 
     pub fn node(&self, id: TypeId) -> Option<&TypeNode> {

@@ -15,7 +15,8 @@ pub struct Variable<'a> {
     pub unit: usize,
     pub die: DieRef,
     pub address: u64,
-    pub name: Option<&'a [u8]>,
+    /// `DW_AT_name`, decoded only for variables that hold objects.
+    pub name: Option<gimli::AttributeValue<Reader<'a>>>,
     /// `DW_AT_specification` / `DW_AT_abstract_origin`: the DIE lending name and type.
     pub origin: Option<DieRef>,
     pub ty: Option<DieRef>,
@@ -39,16 +40,8 @@ pub struct WalkResult<'a> {
     pub structs: Vec<StructDef>,
 }
 
-/// Walk all units. `tags` maps manifest struct tags to their index.
-pub fn walk_units<'a>(units: &Units<'a>, tags: &HashMap<&[u8], usize>) -> Result<WalkResult<'a>> {
-    let mut result = WalkResult::default();
-    for index in 0..units.units.len() {
-        walk_unit(units, index, tags, &mut result)?;
-    }
-    Ok(result)
-}
-
-fn walk_unit<'a>(
+/// Walk unit `index`, appending to `out`. `tags` maps manifest struct tags to their index.
+pub fn walk_unit<'a>(
     units: &Units<'a>,
     index: usize,
     tags: &HashMap<&[u8], usize>,
@@ -81,6 +74,17 @@ fn walk_unit<'a>(
                 let mut origin = None;
                 let mut ty = None;
                 for spec in abbrev.attributes() {
+                    if !matches!(
+                        spec.name(),
+                        constants::DW_AT_location
+                            | constants::DW_AT_name
+                            | constants::DW_AT_specification
+                            | constants::DW_AT_abstract_origin
+                            | constants::DW_AT_type
+                    ) {
+                        entries.skip_attributes(std::slice::from_ref(spec)).map_err(dwarf_error(die))?;
+                        continue;
+                    }
                     let attr = entries.read_attribute(*spec).map_err(dwarf_error(die))?;
                     match attr.name() {
                         constants::DW_AT_location => location = Some(attr.value()),
@@ -97,11 +101,6 @@ fn walk_unit<'a>(
                 else {
                     continue;
                 };
-                let name = name
-                    .map(|n| units.dwarf.attr_string(&unit.unit, n))
-                    .transpose()
-                    .map_err(dwarf_error(die))?
-                    .map(|n| n.slice());
                 out.variables.push(Variable {
                     unit: index,
                     die: DieRef { sect: unit.sect, offset: die },
