@@ -159,7 +159,7 @@ pub fn check(image: &Image, board: &Board) -> Vec<Violation> {
     }
     for s in &memory.stacks {
         let subject = format!("user stack `{}`", s.name);
-        if let Err(rule) = model.check_stack(s.start, s.size) {
+        if let Err(rule) = model.check_stack_array(s.start, s.size, None) {
             violations.push(Violation { subject: subject.clone(), start: s.start, size: s.size, rule });
         }
         ranges.push((subject, s.start, s.start.saturating_add(s.size)));

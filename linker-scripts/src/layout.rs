@@ -189,10 +189,10 @@ fn plan_stacks(model: MpuModel, stacks: &[StackInput]) -> Result<Vec<PlannedStac
         let layout_error = |reason: String| Error::Layout { subject: subject.clone(), reason };
         // Relative to its section, the object must already sit on its MPU alignment; the
         // section's own alignment then carries over to the final address.
-        model
-            .check_stack(stack.offset, stack.size)
+        let count = model
+            .check_stack_array(stack.offset, stack.size, Some(stack.section_align))
             .map_err(|rule| layout_error(format!("size {:#x}: {rule}", stack.size)))?;
-        let align = model.stack_align(stack.size);
+        let align = model.stack_align(stack.size / count);
         if stack.section_align < align {
             return Err(layout_error(format!(
                 "its section is aligned to {:#x}, the stack rule needs {align:#x}",

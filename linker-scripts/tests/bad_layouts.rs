@@ -150,7 +150,10 @@ fn rejects_a_stack_that_breaks_the_rule_before_and_after_the_link() {
     let err = plan(&found, Board::MPS2_AN385.mpu, 4, TableReservation::default()).unwrap_err().to_string();
     assert!(err.starts_with("user stack `bad_stack` in "), "{err}");
     assert!(
-        err.ends_with("bad_stack.o: size 0x3e8: a PMSAv7 stack object is a power of two holding a 32-byte guard and at least one usable byte"),
+        err.ends_with(
+            "bad_stack.o: size 0x3e8: a PMSAv7 stack object is a power of two holding a 32-byte guard \
+             and at least one usable byte (nor is it an array of up to 64 such stacks)"
+        ),
         "{err}"
     );
 

@@ -7,8 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{bail, Context, Result};
+use linker_scripts::{Board, TableReservation};
 
 use crate::cmd;
+
+/// The board every image is built for; its memory map and MPU drive the linker fragments.
+const BOARD: Board = Board::MPS2_AN385;
 
 /// A bootable image of the RTOS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -82,19 +86,50 @@ pub fn build(root: &Path, image: Image) -> Result<Built> {
         .collect();
     compile_all(&sources, &objects, &rtos.join("include"))?;
 
+    let fragments = out.join("ld");
+    write_fragments(&objects, TableReservation::default(), &fragments)?;
+
     let elf = out.join(format!("rtos-{}.elf", image.name()));
     let map = out.join(format!("rtos-{}.map", image.name()));
+    link(&rtos.join("link.ld"), &fragments, &objects, &elf, &map)?;
+    check_layout(&elf)?;
+    Ok(Built { elf, map })
+}
+
+/// Lays out user memory and the object table's reservation for the link inputs, writing the
+/// linker-script fragments `link.ld` includes.
+fn write_fragments(objects: &[PathBuf], table: TableReservation, dir: &Path) -> Result<()> {
+    let generator =
+        objects.iter().fold(linker_scripts::Generator::new(BOARD), |g, o| g.input(o)).table(table);
+    let generated = generator.generate().context("laying out user memory")?;
+    generated.write(dir).with_context(|| format!("writing linker fragments to {}", dir.display()))?;
+    Ok(())
+}
+
+fn link(script: &Path, fragments: &Path, objects: &[PathBuf], elf: &Path, map: &Path) -> Result<()> {
     let mut link = cmd::new(CC);
     link.args(CFLAGS)
-        .args(["-nostdlib", "-Wl,--gc-sections", "-T"])
-        .arg(rtos.join("link.ld"))
+        .args(["-nostdlib", "-Wl,--gc-sections", "-L"])
+        .arg(fragments)
+        .arg("-T")
+        .arg(script)
         .arg(format!("-Wl,-Map={}", map.display()))
-        .args(&objects)
+        .args(objects)
         .arg("-lgcc")
         .arg("-o")
-        .arg(&elf);
-    cmd::run(&mut link)?;
-    Ok(Built { elf, map })
+        .arg(elf);
+    cmd::run(&mut link)
+}
+
+/// Every partition, user stack and table section of the linked image meets the MPU's rules.
+fn check_layout(elf: &Path) -> Result<()> {
+    let image = linker_scripts::image::Image::read(elf)?;
+    let violations = linker_scripts::check::check(&image, &BOARD);
+    if !violations.is_empty() {
+        let lines: Vec<String> = violations.iter().map(|v| format!("  {v}")).collect();
+        bail!("{} breaks the memory layout rules:\n{}", elf.display(), lines.join("\n"));
+    }
+    Ok(())
 }
 
 /// Compiles `sources[i]` into `objects[i]`, one compiler process per core at a time.

@@ -127,24 +127,33 @@ __kobject(thread) struct k_thread {
  * overflows late and not all of them; the MPU issue adds a guard region.) */
 #define K_STACK_SENTINEL 0xf0e1d2c3u
 
-/* Stack size and base alignment rule, in one place. Now only the AAPCS 8-byte rule; the MPU
- * issue changes it to the ARMv7-M region rule (power-of-two size >= 32, base aligned to the
- * size) so that a user stack is exactly one MPU region. */
-#define Z_STACK_SIZE(size) (((size) + 7u) & ~7u)
-#define Z_STACK_ALIGN(size) 8
+/* Stack size and base alignment rule, in one place: the ARMv7-M MPU rule that linker-scripts
+ * applies and checks (its README, "User stacks"). A stack object is a power of two of at least
+ * 64 bytes, aligned to its size, so one MPU region covers it exactly; its lowest
+ * K_STACK_GUARD bytes are the guard. Each stack has its own input section so that the linker
+ * can sort stacks by alignment and pack them without padding. */
+#define K_STACK_GUARD 32u
+#define Z_SMEAR1(x) ((x) | ((x) >> 1))
+#define Z_SMEAR2(x) (Z_SMEAR1(x) | (Z_SMEAR1(x) >> 2))
+#define Z_SMEAR4(x) (Z_SMEAR2(x) | (Z_SMEAR2(x) >> 4))
+#define Z_SMEAR8(x) (Z_SMEAR4(x) | (Z_SMEAR4(x) >> 8))
+#define Z_SMEAR16(x) (Z_SMEAR8(x) | (Z_SMEAR8(x) >> 16))
+#define Z_POW2_CEIL(x) (Z_SMEAR16((x) - 1u) + 1u)
+#define Z_STACK_SIZE(size) Z_POW2_CEIL((size) + K_STACK_GUARD)
+#define Z_STACK_ALIGN(size) Z_STACK_SIZE(size)
 
 /* A stack any thread may use, including a future user thread: placed with the user stacks. */
 #define K_THREAD_STACK_DEFINE(name, size)                                                    \
 	struct k_thread_stack_element name[Z_STACK_SIZE(size)]                              \
-		__attribute__((aligned(Z_STACK_ALIGN(size)), section(".user_stacks")))
+		__attribute__((aligned(Z_STACK_ALIGN(size)), section(".user_stacks." #name)))
 
 #define K_THREAD_STACK_ARRAY_DEFINE(name, count, size)                                       \
 	struct k_thread_stack_element name[count][Z_STACK_SIZE(size)]                       \
-		__attribute__((aligned(Z_STACK_ALIGN(size)), section(".user_stacks")))
+		__attribute__((aligned(Z_STACK_ALIGN(size)), section(".user_stacks." #name)))
 
 /* A stack only kernel threads use: kernel memory, not zeroed at boot. */
 #define K_KERNEL_STACK_DEFINE(name, size)                                                    \
-	struct k_thread_stack_element name[Z_STACK_SIZE(size)]                              \
+	struct k_thread_stack_element name[(((size) + 7u) & ~7u)]                              \
 		__attribute__((aligned(8), section(".noinit.kernel_stacks")))
 
 #define K_THREAD_STACK_SIZEOF(stack) sizeof(stack)

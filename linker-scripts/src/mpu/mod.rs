@@ -166,7 +166,32 @@ impl MpuModel {
         }
         Ok(())
     }
+
+    /// Checks a stack object that may be an array of equal stacks (`K_THREAD_STACK_ARRAY_DEFINE`):
+    /// it passes when, for some element count up to [`MAX_STACK_ARRAY`], every element meets
+    /// [`MpuModel::check_stack`] and needs no more alignment than `max_align` (when known).
+    /// The symbol table does not say how many elements an array has, and any split into valid
+    /// stacks gives the MPU valid regions. Returns the element count.
+    pub fn check_stack_array(&self, addr: u64, size: u64, max_align: Option<u64>) -> Result<u64, String> {
+        let single = self.check_stack(addr, size);
+        for count in 1..=MAX_STACK_ARRAY.min(size) {
+            if size % count != 0 {
+                continue;
+            }
+            let element = size / count;
+            let aligned = max_align.is_none_or(|max| self.stack_align(element) <= max);
+            if aligned && (0..count).all(|i| self.check_stack(addr + i * element, element).is_ok()) {
+                return Ok(count);
+            }
+        }
+        single
+            .map(|()| 1)
+            .map_err(|rule| format!("{rule} (nor is it an array of up to {MAX_STACK_ARRAY} such stacks)"))
+    }
 }
+
+/// The most elements a stack array may have for [`MpuModel::check_stack_array`].
+pub const MAX_STACK_ARRAY: u64 = 64;
 
 /// `value` rounded up to a multiple of the power of two `granule`; `None` on overflow.
 pub(crate) fn round_up(value: u64, granule: u64) -> Option<u64> {
@@ -198,6 +223,13 @@ mod tests {
         let err = m.check_stack(0x2000_0000, 1000).unwrap_err();
         assert!(err.contains("power of two"), "{err}");
         assert!(m.check_stack(0x2000_0000, 32).is_err());
+        // Arrays of stacks: three 1 KiB stacks, each aligned to 1 KiB.
+        assert_eq!(m.check_stack_array(0x2000_0400, 3 * 1024, None), Ok(3));
+        assert_eq!(m.check_stack_array(0x2000_0400, 1024, None), Ok(1));
+        let err = m.check_stack_array(0x2000_0020, 3 * 1024, None).unwrap_err();
+        assert!(err.contains("nor is it an array"), "{err}");
+        // Two 4 KiB stacks in a section aligned to 4 KiB: not one 8 KiB stack.
+        assert_eq!(m.check_stack_array(0, 8192, Some(4096)), Ok(2));
     }
 
     #[test]

@@ -120,7 +120,7 @@ static struct k_thread overflow_thread;
 static void overflow_stack(void *arg)
 {
 	(void)arg;
-	volatile char big[OVERFLOW_STACK_SIZE + 128];
+	volatile char big[sizeof(overflow_stacks[1]) + 128];
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (char)i;
 	log_event('o');

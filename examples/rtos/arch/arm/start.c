@@ -5,10 +5,10 @@
 #include <arch.h>
 #include <kernel_internal.h>
 
-/* Linker script symbols (link.ld). */
+/* Linker script symbols (link.ld and the fragments linker-scripts generates). */
 extern uint32_t __data_load[], __data_start[], __data_end[];
 extern uint32_t __bss_start[], __bss_end[];
-extern uint32_t __kobj_table_load[], __kobj_table_start[], __kobj_table_end[];
+extern uint32_t __kobject_table_data_load[], __kobject_table_data_start[], __kobject_table_data_end[];
 extern uint32_t __app_smem_load[], __app_smem_start[], __app_smem_end[];
 
 /* switch.S saves and restores threads at these offsets. */
@@ -68,7 +68,7 @@ static void copy_words(uint32_t *dst, const uint32_t *src, const uint32_t *end)
 void z_reset(void)
 {
 	copy_words(__data_start, __data_load, __data_end);
-	copy_words(__kobj_table_start, __kobj_table_load, __kobj_table_end);
+	copy_words(__kobject_table_data_start, __kobject_table_data_load, __kobject_table_data_end);
 	copy_words(__app_smem_start, __app_smem_load, __app_smem_end);
 	for (uint32_t *p = __bss_start; p < __bss_end; p++)
 		*p = 0;
