@@ -98,41 +98,13 @@ fn manifest() -> Manifest {
     Manifest::parse(&text.replace("max_threads = 8", "max_threads = 1000")).expect("manifest")
 }
 
-/// The RTOS's types (the shared contract); `RETROFIT_RTOS_TYPES` may name another manifest.
+/// The RTOS's type manifest (`examples/rtos/kobjects.toml`); `RETROFIT_RTOS_TYPES` may name
+/// another.
 fn rtos_manifest() -> Manifest {
-    if let Some(path) = std::env::var_os("RETROFIT_RTOS_TYPES") {
-        return Manifest::from_file(Path::new(&path)).expect("RETROFIT_RTOS_TYPES manifest");
-    }
-    Manifest::parse(
-        r#"
-[[type]]
-struct = "k_thread"
-kind = "thread"
-[[type]]
-struct = "k_sem"
-kind = "object"
-[[type]]
-struct = "k_mutex"
-kind = "object"
-[[type]]
-struct = "k_msgq"
-kind = "object"
-[[type]]
-struct = "k_thread_stack_element"
-kind = "stack"
-[[type]]
-struct = "device"
-kind = "device"
-api_member = "api"
-[[type]]
-struct = "uart_driver_api"
-kind = "driver_api"
-[kernel]
-sections = [".data", ".bss", ".noinit", ".kobj*"]
-max_threads = 32
-"#,
-    )
-    .expect("RTOS manifest")
+    let path = std::env::var_os("RETROFIT_RTOS_TYPES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/rtos/kobjects.toml"));
+    Manifest::from_file(&path).unwrap_or_else(|e| panic!("RTOS manifest: {e}"))
 }
 
 fn run(command: &mut Command) {

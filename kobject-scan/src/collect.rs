@@ -343,7 +343,8 @@ pub fn build_inventory(
         manifest.types.iter().enumerate().map(|(i, t)| (t.tag.as_str(), i as u16)).collect();
 
     let sections = image.sections();
-    let mut kernel_section: Vec<Option<bool>> = vec![None; sections.len()];
+    // Per section: may ordinary objects / stacks live there? Computed once per section.
+    let mut allowed: Vec<Option<[bool; 2]>> = vec![None; sections.len()];
     let mut problems = problems.into_iter().peekable();
     let mut api_offsets = api_offsets.into_iter().peekable();
     let mut rejected = Vec::new();
@@ -372,10 +373,12 @@ pub fn build_inventory(
         let reason = problem.or_else(|| match section {
             None => Some(Reason::NoSection),
             Some(s) => {
-                let kernel = *kernel_section.get_mut(s)?.get_or_insert_with(|| {
-                    sections.get(s).is_some_and(|sec| manifest.is_kernel_section(&sec.name))
+                let [objects_ok, stacks_ok] = *allowed.get_mut(s)?.get_or_insert_with(|| {
+                    let name = sections.get(s).map_or("", |sec| sec.name.as_str());
+                    [manifest.may_live_in(Kind::Object, name), manifest.may_live_in(Kind::Stack, name)]
                 });
-                if !kernel {
+                let ok = if object.kind == Kind::Stack { stacks_ok } else { objects_ok };
+                if !ok {
                     return Some(Reason::NotKernelSection {
                         section: sections.get(s).map(|sec| sec.name.clone()).unwrap_or_default(),
                     });

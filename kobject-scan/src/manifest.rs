@@ -22,6 +22,8 @@
 //!                                                    # naming the sections where kernel
 //!                                                    # objects may live
 //! max_threads = 32          # optional, default 32: thread indices are 0..max_threads-1
+//! stack_sections = [".user_stacks"]  # optional: further sections where stacks (only) may
+//!                                    # live, e.g. MPU-aligned user stacks
 //! ```
 //!
 //! Kinds:
@@ -62,6 +64,9 @@ pub struct Kernel {
     pub sections: Vec<String>,
     #[serde(default = "default_max_threads")]
     pub max_threads: u32,
+    /// Section-name globs where stacks may live besides `sections`.
+    #[serde(default)]
+    pub stack_sections: Vec<String>,
 }
 
 fn default_max_threads() -> u32 {
@@ -82,6 +87,14 @@ pub struct Manifest {
     pub types: Vec<TypeSpec>,
     pub kernel: Kernel,
     section_patterns: Vec<glob::Pattern>,
+    stack_patterns: Vec<glob::Pattern>,
+}
+
+fn patterns(key: &str, globs: &[String]) -> Result<Vec<glob::Pattern>, String> {
+    globs
+        .iter()
+        .map(|s| glob::Pattern::new(s).map_err(|e| format!("[kernel] {key}: pattern `{s}`: {e}")))
+        .collect()
 }
 
 impl Manifest {
@@ -116,13 +129,9 @@ impl Manifest {
         if raw.kernel.sections.is_empty() {
             return Err("[kernel] sections is empty: kernel objects could live nowhere".into());
         }
-        let section_patterns = raw
-            .kernel
-            .sections
-            .iter()
-            .map(|s| glob::Pattern::new(s).map_err(|e| format!("[kernel] sections: pattern `{s}`: {e}")))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Manifest { types: raw.types, kernel: raw.kernel, section_patterns })
+        let section_patterns = patterns("sections", &raw.kernel.sections)?;
+        let stack_patterns = patterns("stack_sections", &raw.kernel.stack_sections)?;
+        Ok(Manifest { types: raw.types, kernel: raw.kernel, section_patterns, stack_patterns })
     }
 
     /// Read and validate a manifest file.
@@ -134,6 +143,12 @@ impl Manifest {
     /// Is `section` one where kernel objects may live?
     pub fn is_kernel_section(&self, section: &str) -> bool {
         self.section_patterns.iter().any(|p| p.matches(section))
+    }
+
+    /// May an object of `kind` live in `section`? Stacks may also live in `stack_sections`.
+    pub fn may_live_in(&self, kind: Kind, section: &str) -> bool {
+        self.is_kernel_section(section)
+            || (kind == Kind::Stack && self.stack_patterns.iter().any(|p| p.matches(section)))
     }
 
     pub fn type_spec(&self, tag: &[u8]) -> Option<&TypeSpec> {

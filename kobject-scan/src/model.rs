@@ -75,7 +75,7 @@ pub enum Reason {
     InUnion { union_path: String },
     /// Not in any allocated section of the image.
     NoSection,
-    /// In a section the manifest does not list as kernel memory.
+    /// In a section the manifest does not list for this kind of object.
     NotKernelSection { section: String },
     /// An array bound that is not a compile-time constant (flexible array member, VLA).
     UnknownBound,
@@ -98,7 +98,7 @@ impl std::fmt::Display for Reason {
             }
             Reason::NoSection => write!(f, "lies in no allocated section of the image"),
             Reason::NotKernelSection { section } => {
-                write!(f, "lies in section {section}, which is not a kernel section of the manifest")
+                write!(f, "lies in section {section}, where the manifest does not allow this kind of object")
             }
             Reason::UnknownBound => write!(f, "array bound is not a constant"),
             Reason::UnknownSize => write!(f, "size of the object type is unknown"),

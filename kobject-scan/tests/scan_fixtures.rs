@@ -158,6 +158,14 @@ fn expected_objects() -> Vec<Expected> {
         "k_thread_stack_element",
         Stack,
     ));
+    v.push(exp(
+        "user_stack",
+        "user_stack",
+        "0",
+        &format!("64 * {STACK_ELEM}"),
+        "k_thread_stack_element",
+        Stack,
+    ));
     for i in 0..3 {
         v.push(exp(
             format!("stacks_two[{i}]"),
@@ -202,6 +210,12 @@ fn expected_rejections(symbols: &common::Symbols) -> Vec<(String, &'static str, 
         ),
         ("dev_null".into(), "dev_null", "0".into(), Reason::NullApi),
         ("sem_user".into(), "sem_user", "0".into(), Reason::NotKernelSection { section: ".app_data".into() }),
+        (
+            "sem_in_stacks".into(),
+            "sem_in_stacks",
+            "0".into(),
+            Reason::NotKernelSection { section: ".user_stacks".into() },
+        ),
         ("flexible.sems".into(), "flexible", "offsetof(struct flexible, sems)".into(), Reason::UnknownBound),
         ("sem_union.s".into(), "sem_union", "0".into(), Reason::InUnion { union_path: "sem_union".into() }),
         (
