@@ -29,8 +29,19 @@ pub struct Found {
 }
 
 impl Found {
+    /// Join parts in order, allocating the result exactly once.
+    pub fn join(parts: Vec<Found>) -> Found {
+        let mut joined = Found::default();
+        joined.objects.reserve_exact(parts.iter().map(|p| p.objects.len()).sum());
+        joined.symbols.reserve_exact(parts.iter().map(|p| p.symbols.len()).sum());
+        for part in parts {
+            joined.append(part);
+        }
+        joined
+    }
+
     /// Append `other`, keeping its order after ours.
-    pub fn append(&mut self, other: Found) {
+    fn append(&mut self, other: Found) {
         let base = self.objects.len() as u32;
         let text_base = self.symbols.len() as u32;
         self.symbols.push_str(&other.symbols);
@@ -417,9 +428,8 @@ pub fn build_inventory(
         (a.address, a.size, a.kind, a.type_index, text(a))
             == (b.address, b.size, b.kind, b.type_index, text(b))
     });
-    let objects = one_per_address(objects, &text, &types, &mut rejected, &mut notes);
-    let mut objects = number_objects(objects, &text, manifest)?;
-    objects.shrink_to_fit();
+    one_per_address(&mut objects, &text, &types, &mut rejected, &mut notes);
+    let objects = number_objects(objects, &text, manifest)?;
 
     rejected
         .sort_by(|a, b| (a.address, &a.symbol, &a.reason_text).cmp(&(b.address, &b.symbol, &b.reason_text)));
@@ -452,44 +462,44 @@ fn reject(object: &Object, symbol: &str, types: &[TypeInfo], reason: Reason) -> 
 /// largest; on equal sizes the first by kind order (object, thread, stack, device), then by
 /// symbol. The others are rejected and a note names them all.
 fn one_per_address<'s>(
-    objects: Vec<Object>,
+    objects: &mut Vec<Object>,
     text: &impl Fn(&Object) -> &'s str,
     types: &[TypeInfo],
     rejected: &mut Vec<Rejected>,
     notes: &mut Vec<String>,
-) -> Vec<Object> {
-    let mut kept: Vec<Object> = Vec::with_capacity(objects.len());
-    let mut group: Vec<Object> = Vec::new();
-    let mut flush = |group: &mut Vec<Object>, kept: &mut Vec<Object>| {
-        if group.len() > 1 {
-            group.sort_by(|a, b| b.size.cmp(&a.size).then(a.kind.cmp(&b.kind)).then(text(a).cmp(text(b))));
-        }
-        let mut members = group.drain(..);
-        let Some(winner) = members.next() else { return };
-        let losers: Vec<Object> = members.collect();
-        if !losers.is_empty() {
-            notes.push(format!(
-                "{} objects start at {:#x}: kept `{}`, rejected {}",
-                losers.len() + 1,
-                winner.address,
-                text(&winner),
-                losers.iter().map(|o| format!("`{}`", text(o))).collect::<Vec<_>>().join(", ")
-            ));
-            for loser in &losers {
-                let reason = Reason::SharedAddress { kept: text(&winner).to_string() };
-                rejected.push(reject(loser, text(loser), types, reason));
+) {
+    // In place (objects are sorted by address): each group of equal addresses is ordered by
+    // the rule and its first member moved down to `kept`.
+    let mut kept = 0;
+    let mut start = 0;
+    while start < objects.len() {
+        let address = objects.get(start).map_or(0, |o| o.address);
+        let end = start
+            + objects.get(start..).map_or(0, |rest| rest.iter().take_while(|o| o.address == address).count());
+        if let Some(group) = objects.get_mut(start..end) {
+            if group.len() > 1 {
+                group
+                    .sort_by(|a, b| b.size.cmp(&a.size).then(a.kind.cmp(&b.kind)).then(text(a).cmp(text(b))));
+                if let Some((winner, losers)) = group.split_first() {
+                    notes.push(format!(
+                        "{} objects start at {:#x}: kept `{}`, rejected {}",
+                        group.len(),
+                        address,
+                        text(winner),
+                        losers.iter().map(|o| format!("`{}`", text(o))).collect::<Vec<_>>().join(", ")
+                    ));
+                    for loser in losers {
+                        let reason = Reason::SharedAddress { kept: text(winner).to_string() };
+                        rejected.push(reject(loser, text(loser), types, reason));
+                    }
+                }
             }
         }
-        kept.push(winner);
-    };
-    for object in objects {
-        if group.first().is_some_and(|g| g.address != object.address) {
-            flush(&mut group, &mut kept);
-        }
-        group.push(object);
+        objects.swap(kept, start);
+        kept += 1;
+        start = end.max(start + 1);
     }
-    flush(&mut group, &mut kept);
-    kept
+    objects.truncate(kept);
 }
 
 /// Data words: thread indices by address, stack sizes.

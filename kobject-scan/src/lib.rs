@@ -100,12 +100,13 @@ pub fn scan(image: &[u8], manifest: &Manifest) -> Result<Inventory> {
             scan_units(&units, &index, manifest, first..last)
         })
         .collect::<Result<Vec<_>>>()?;
-    let mut found = collect::Found::default();
     let mut structs = Vec::new();
+    let mut found = Vec::with_capacity(parts.len());
     for (part, defs) in parts {
-        found.append(part);
+        found.push(part);
         structs.extend(defs);
     }
+    let found = collect::Found::join(found);
     collect::build_inventory(&image, &units, manifest, found, &structs)
 }
 
@@ -140,6 +141,9 @@ fn scan_units(
             enumerator.variable(var, &symbol, id, units.location(var.die))?;
         }
     }
+    // Growth left up to half of each buffer unused; return it before the parts are joined.
+    found.objects.shrink_to_fit();
+    found.symbols.shrink_to_fit();
     Ok((found, walked.structs))
 }
 

@@ -162,17 +162,25 @@ pub(crate) fn static_address(
     let AttributeValue::Exprloc(expression) = location else {
         return Ok(None);
     };
-    let dwarf_error = |source| Error::Dwarf { at: unit.location(Some(die)), source };
-    let mut ops = expression.operations(unit.unit.encoding());
-    let mut address = match ops.next().map_err(dwarf_error)? {
+    evaluate(expression, unit.unit.encoding(), |index| units.dwarf.address(&unit.unit, index))
+        .map_err(|source| Error::Dwarf { at: unit.location(Some(die)), source })
+}
+
+/// The address an expression denotes, if it is one of the static forms; `address_at` reads
+/// `.debug_addr` for `DW_OP_addrx`.
+fn evaluate<R: gimli::Reader>(
+    expression: gimli::Expression<R>,
+    encoding: gimli::Encoding,
+    address_at: impl Fn(gimli::DebugAddrIndex<R::Offset>) -> gimli::Result<u64>,
+) -> gimli::Result<Option<u64>> {
+    let mut ops = expression.operations(encoding);
+    let mut address = match ops.next()? {
         Some(Operation::Address { address }) => address,
-        Some(Operation::AddressIndex { index }) => {
-            units.dwarf.address(&unit.unit, index).map_err(dwarf_error)?
-        }
+        Some(Operation::AddressIndex { index }) => address_at(index)?,
         _ => return Ok(None),
     };
     let mut pending_constant = None;
-    while let Some(op) = ops.next().map_err(dwarf_error)? {
+    while let Some(op) = ops.next()? {
         match (op, pending_constant.take()) {
             (Operation::PlusConstant { value }, None) => address = address.wrapping_add(value),
             (Operation::UnsignedConstant { value }, None) => pending_constant = Some(value),
@@ -183,6 +191,47 @@ pub(crate) fn static_address(
     if pending_constant.is_some() {
         return Ok(None);
     }
-    let bits = u32::from(unit.unit.header.address_size()) * 8;
+    let bits = u32::from(encoding.address_size) * 8;
     Ok(Some(if bits >= 64 { address } else { address & ((1u64 << bits) - 1) }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::evaluate;
+    use gimli::{EndianSlice, LittleEndian};
+
+    fn eval(bytes: &[u8], address_size: u8) -> Option<u64> {
+        let encoding = gimli::Encoding { format: gimli::Format::Dwarf32, version: 5, address_size };
+        let expression = gimli::Expression(EndianSlice::new(bytes, LittleEndian));
+        evaluate(expression, encoding, |index| Ok(0x1000 + 4 * index.0 as u64)).expect("valid expression")
+    }
+
+    // Byte values from the DWARF 5 standard, section 7.7.1.
+    const ADDR: u8 = 0x03;
+    const ADDRX: u8 = 0xa1;
+    const CONSTU: u8 = 0x10;
+    const PLUS: u8 = 0x22;
+    const PLUS_UCONST: u8 = 0x23;
+    const FBREG: u8 = 0x91;
+    const STACK_VALUE: u8 = 0x9f;
+
+    #[test]
+    fn static_forms() {
+        assert_eq!(eval(&[ADDR, 0x10, 0x20, 0, 0], 4), Some(0x2010));
+        assert_eq!(eval(&[ADDR, 0x10, 0x20, 0, 0, PLUS_UCONST, 0x08], 4), Some(0x2018));
+        assert_eq!(eval(&[ADDR, 0x10, 0x20, 0, 0, CONSTU, 0x90, 0x01, PLUS], 4), Some(0x20a0));
+        assert_eq!(eval(&[ADDRX, 0x02], 4), Some(0x1008));
+        assert_eq!(eval(&[ADDRX, 0x02, PLUS_UCONST, 0x04], 8), Some(0x100c));
+        // 32-bit arithmetic wraps at the address size.
+        assert_eq!(eval(&[ADDR, 0xfc, 0xff, 0xff, 0xff, PLUS_UCONST, 0x08], 4), Some(4));
+    }
+
+    #[test]
+    fn other_forms_are_not_static() {
+        assert_eq!(eval(&[FBREG, 0x70], 4), None);
+        assert_eq!(eval(&[ADDR, 0x10, 0x20, 0, 0, STACK_VALUE], 4), None);
+        assert_eq!(eval(&[ADDR, 0x10, 0x20, 0, 0, CONSTU, 0x04], 4), None);
+        assert_eq!(eval(&[CONSTU, 0x04, PLUS], 4), None);
+        assert_eq!(eval(&[], 4), None);
+    }
 }
