@@ -62,25 +62,25 @@ pub struct Enumerator<'t, 'u, 'a> {
     /// Where the current variable is, for the candidate-limit error.
     at: DieLocation,
     /// Path of the value being enumerated; extended and truncated while descending.
-    path: String,
+    path: &'t mut String,
 }
 
 impl<'t, 'u, 'a> Enumerator<'t, 'u, 'a> {
-    pub fn new(types: &'t Types<'u, 'a>, manifest: &'t Manifest, found: &'t mut Found) -> Self {
-        Enumerator {
-            types,
-            manifest,
-            found,
-            at: DieLocation { section: "", unit: 0, die: None },
-            path: String::new(),
-        }
+    /// `path` is a scratch buffer, reused across variables.
+    pub fn new(
+        types: &'t Types<'u, 'a>,
+        manifest: &'t Manifest,
+        found: &'t mut Found,
+        path: &'t mut String,
+    ) -> Self {
+        Enumerator { types, manifest, found, at: DieLocation { section: "", unit: 0, die: None }, path }
     }
 
-    /// Enumerate the objects in variable `var` (named `symbol`, of resolved type `id`).
-    pub fn variable(&mut self, var: &Variable<'_>, symbol: &str, id: TypeId, at: DieLocation) -> Result<()> {
-        self.at = at;
+    /// Enumerate the objects in variable `var` (of resolved type `id`).
+    pub fn variable(&mut self, units: &Units<'_>, var: &Variable<'_>, id: TypeId) -> Result<()> {
+        self.at = units.location(var.die);
         self.path.clear();
-        self.path.push_str(symbol);
+        variable_symbol(units, var, self.path)?;
         let problem = (var.address == 0).then_some(Reason::AddressZero);
         self.enumerate(id, var.address, None, problem.as_ref())
     }
@@ -117,7 +117,7 @@ impl<'t, 'u, 'a> Enumerator<'t, 'u, 'a> {
         }
         let index = found.objects.len() as u32;
         let symbol = SymbolRef { start: found.symbols.len() as u32, len: self.path.len() as u32 };
-        found.symbols.push_str(&self.path);
+        found.symbols.push_str(self.path);
         let problem = problem.or_else(|| size.is_none().then_some(Reason::UnknownSize));
         if let Some(problem) = problem {
             found.problems.push((index, problem));
@@ -267,7 +267,7 @@ impl<'t, 'u, 'a> Enumerator<'t, 'u, 'a> {
         let mut index = vec![0u64; dims.len()];
         for flat in 0..total {
             for &i in &index {
-                push_index(&mut self.path, i);
+                push_index(self.path, i);
             }
             let result = f(self, flat);
             self.path.truncate(here);
@@ -304,29 +304,28 @@ fn push_index(path: &mut String, mut i: u64) {
     path.push(']');
 }
 
-/// The path of a variable: `name`, or `function::name` for a function static.
-pub fn variable_symbol(units: &Units<'_>, var: &Variable<'_>) -> Result<String> {
-    let own_name = match (var.name, units.units.get(var.unit)) {
-        (Some(value), Some(unit)) => Some(
-            units
-                .dwarf
-                .attr_string(&unit.unit, value)
-                .map_err(|source| Error::Dwarf { at: units.location(var.die), source })?
-                .to_string_lossy()
-                .into_owned(),
-        ),
-        _ => None,
-    };
-    let (name, _) = units.name_and_type(own_name, Some(var.die), var.origin)?;
-    let name = name.unwrap_or_else(|| format!("<unnamed variable at {:#x}>", var.die.offset));
-    Ok(match var.scope {
-        Some(scope) => {
-            let basics = units.basics(scope)?;
-            let (function, _) = units.name_and_type(basics.name, basics.ty, basics.origin)?;
-            format!("{}::{name}", function.as_deref().unwrap_or("<unnamed function>"))
-        }
-        None => name,
-    })
+/// Write the path of a variable to `out`: `name`, or `function::name` for a function static.
+fn variable_symbol(units: &Units<'_>, var: &Variable<'_>, out: &mut String) -> Result<()> {
+    if let Some(scope) = var.scope {
+        let basics = units.basics(scope)?;
+        let (function, _) = units.name_and_type(basics.name, basics.ty, basics.origin)?;
+        out.push_str(function.as_deref().unwrap_or("<unnamed function>"));
+        out.push_str("::");
+    }
+    // The common case, a name on the DIE itself, is copied straight from `.debug_str`.
+    if let (Some(value), Some(unit)) = (var.name, units.units.get(var.unit)) {
+        let name = units
+            .dwarf
+            .attr_string(&unit.unit, value)
+            .map_err(|source| Error::Dwarf { at: units.location(var.die), source })?;
+        out.push_str(&name.to_string_lossy());
+        return Ok(());
+    }
+    match units.name_and_type(None, Some(var.die), var.origin)?.0 {
+        Some(name) => out.push_str(&name),
+        None => out.push_str(&format!("<unnamed variable at {:#x}>", var.die.offset)),
+    }
+    Ok(())
 }
 
 /// Apply the rules to the candidates and build the inventory.

@@ -120,25 +120,20 @@ fn scan_units(
 ) -> Result<(collect::Found, Vec<dwarf::StructDef>)> {
     let mut found = collect::Found::default();
     let mut walked = dwarf::WalkResult::default();
+    let mut path = String::new();
     for unit in range {
         walked.variables.clear();
         dwarf::walk_unit(units, unit, &index.tags, &mut walked)?;
         let mut types = dwarf::types::Types::new(units, &index.tags, &index.api_members);
-        let mut holding = Vec::new();
         for var in &walked.variables {
             let ty = match var.ty {
                 Some(ty) => Some(ty),
                 None => units.name_and_type(None, None, var.origin)?.1,
             };
             let id = types.resolve(ty)?;
-            // Naming costs more than resolving; only variables holding objects need a name.
             if types.node(id).is_some_and(|n| n.contains) {
-                holding.push((var, collect::variable_symbol(units, var)?, id));
+                collect::Enumerator::new(&types, manifest, &mut found, &mut path).variable(units, var, id)?;
             }
-        }
-        let mut enumerator = collect::Enumerator::new(&types, manifest, &mut found);
-        for (var, symbol, id) in holding {
-            enumerator.variable(var, &symbol, id, units.location(var.die))?;
         }
     }
     // Growth left up to half of each buffer unused; return it before the parts are joined.
