@@ -1,10 +1,13 @@
 //! `Builder`: the one entry point of `build.rs` scripts and the CLI — read, model, emit, write.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::abi::Abi;
-use crate::c_parse::{self, Declared};
+use crate::c_parse;
+use crate::duplicates::{self, Declarations};
 use crate::emit_c;
 use crate::emit_manifest::{self, KernelSettings};
 use crate::emit_rust;
@@ -12,6 +15,7 @@ use crate::ids::{IdLock, Ids};
 use crate::model::{Header, Syscall};
 use crate::preprocess::Preprocessor;
 use crate::rust_input;
+use crate::source::SourceFile;
 use crate::Error;
 
 /// File name of the type manifest in the output directory.
@@ -148,45 +152,35 @@ impl Builder {
 
     /// Reads every input and produces all outputs in memory.
     pub fn generate(&self) -> Result<Generated, Error> {
+        let inputs: Vec<(&PathBuf, InputKind)> = self
+            .headers
+            .iter()
+            .map(|p| (p, InputKind::C))
+            .chain(self.rust_inputs.iter().map(|p| (p, InputKind::Rust)))
+            .collect();
+        let read: Vec<ReadInput> =
+            inputs.par_iter().map(|(path, kind)| self.read_input(path, *kind)).collect();
+
         let mut pp_inputs = Vec::new();
-        let mut headers = Vec::new();
         let mut errors = Vec::new();
-        let mut declared = Declared::default();
-        for path in &self.headers {
-            let mut pp = Preprocessor::new(&self.include_dirs, &self.defines)?;
-            let result = pp.run(path);
-            pp_inputs.extend(pp.files_read);
-            let parsed = match result {
-                Ok(input) => c_parse::parse(&input, &mut declared),
-                Err(Error::Source(e)) => Err(e),
-                Err(e) => return Err(e),
-            };
-            match parsed {
-                Ok(parsed) => headers.push(Header {
-                    path: path.clone(),
-                    key: self.key(path),
-                    syscalls: parsed.syscalls,
-                    kobjects: parsed.kobjects,
-                }),
-                Err(e) => errors.extend(e),
-            }
-        }
-        for path in &self.rust_inputs {
-            pp_inputs.push(path.clone());
-            match rust_input::read(path, &mut declared) {
-                Ok(syscalls) => headers.push(Header {
-                    path: path.clone(),
-                    key: self.key(path),
-                    syscalls,
-                    kobjects: Vec::new(),
-                }),
+        let mut parsed = Vec::new();
+        for input in read {
+            pp_inputs.extend(input.files_read);
+            match input.result {
+                Ok(ok) => parsed.push(ok),
                 Err(Error::Source(e)) => errors.extend(e),
                 Err(e) => return Err(e),
             }
         }
+        errors.extend(duplicates::check(parsed.iter().map(|(source, header)| Declarations {
+            source,
+            syscalls: &header.syscalls,
+            kobjects: &header.kobjects,
+        })));
         if !errors.is_empty() {
             return Err(Error::Source(errors));
         }
+        let headers: Vec<Header> = parsed.into_iter().map(|(_, header)| header).collect();
         check_collisions(&headers)?;
 
         let lock = match &self.id_lock {
@@ -196,9 +190,10 @@ impl Builder {
             }
             None => None,
         };
-        let names: BTreeSet<String> =
-            headers.iter().flat_map(|h| h.syscalls.iter().map(|s| s.name.clone())).collect();
-        let (ids, new_lock) = Ids::assign(&names, lock.as_ref())?;
+        let ids = Ids::assign(
+            headers.iter().flat_map(|h| h.syscalls.iter().map(|s| s.name.as_str())),
+            lock.as_ref(),
+        )?;
         let all: Vec<&Syscall> = headers.iter().flat_map(|h| &h.syscalls).collect();
         let kobjects: Vec<_> = headers.iter().flat_map(|h| &h.kobjects).collect();
 
@@ -211,24 +206,54 @@ impl Builder {
             },
             OutputFile { path: MANIFEST.into(), contents: emit_manifest::manifest(&kobjects, &self.kernel)? },
         ];
-        for header in headers.iter().filter(|h| !h.syscalls.is_empty()) {
-            let (wrappers, stubs) = emit_c::header_outputs(header);
-            files.push(OutputFile { path: wrappers, contents: emit_c::wrapper_header(header) });
-            files.push(OutputFile { path: stubs, contents: emit_c::marshal_source(header, &self.abi) });
-        }
+        let with_syscalls: Vec<&Header> = headers.iter().filter(|h| !h.syscalls.is_empty()).collect();
+        let per_header: Vec<[OutputFile; 2]> = with_syscalls
+            .par_iter()
+            .map(|header| {
+                let (wrappers, stubs) = emit_c::header_outputs(header);
+                [
+                    OutputFile { path: wrappers, contents: emit_c::wrapper_header(header) },
+                    OutputFile { path: stubs, contents: emit_c::marshal_source(header, &self.abi) },
+                ]
+            })
+            .collect();
+        files.extend(per_header.into_iter().flatten());
         if self.rust_wrappers {
             files.push(OutputFile {
                 path: RUST_WRAPPERS.into(),
                 contents: emit_rust::wrappers(&all, &ids, &self.abi)?,
             });
         }
-        let lock = match (&self.id_lock, lock) {
-            (Some(path), Some(_)) => Some((path.clone(), new_lock.to_toml()?)),
-            _ => None,
+        let lock = match &self.id_lock {
+            Some(path) => Some((path.clone(), ids.to_lock().to_toml()?)),
+            None => None,
         };
         pp_inputs.sort();
         pp_inputs.dedup();
         Ok(Generated { headers, ids, files, lock, inputs: pp_inputs })
+    }
+
+    fn read_input(&self, path: &Path, kind: InputKind) -> ReadInput {
+        let header =
+            |syscalls, kobjects| Header { path: path.to_path_buf(), key: self.key(path), syscalls, kobjects };
+        match kind {
+            InputKind::C => {
+                let mut pp = match Preprocessor::new(&self.include_dirs, &self.defines) {
+                    Ok(pp) => pp,
+                    Err(e) => return ReadInput { files_read: Vec::new(), result: Err(e) },
+                };
+                let result = pp.run(path).and_then(|input| {
+                    let parsed = c_parse::parse(&input).map_err(Error::Source)?;
+                    Ok((input.source, header(parsed.syscalls, parsed.kobjects)))
+                });
+                ReadInput { files_read: pp.files_read, result }
+            }
+            InputKind::Rust => ReadInput {
+                files_read: vec![path.to_path_buf()],
+                result: rust_input::read(path)
+                    .map(|(source, syscalls)| (source, header(syscalls, Vec::new()))),
+            },
+        }
     }
 
     /// Generates and writes into the output directory; prints cargo metadata if asked.
@@ -277,6 +302,18 @@ impl Builder {
     }
 }
 
+#[derive(Debug, Clone, Copy)]
+enum InputKind {
+    C,
+    Rust,
+}
+
+/// One input read and parsed (possibly in parallel with the others).
+struct ReadInput {
+    files_read: Vec<PathBuf>,
+    result: Result<(SourceFile, Header), Error>,
+}
+
 fn check_collisions(headers: &[Header]) -> Result<(), Error> {
     let mut owners: BTreeMap<String, &Path> = BTreeMap::new();
     for header in headers {
@@ -295,14 +332,17 @@ fn check_collisions(headers: &[Header]) -> Result<(), Error> {
 impl Generated {
     /// Writes every output whose content differs from what is on disk, and the lock file.
     pub fn write(&self, out_dir: &Path) -> Result<WriteReport, Error> {
-        let mut report = WriteReport::default();
-        let targets = self
+        let targets: Vec<(PathBuf, &String)> = self
             .files
             .iter()
             .map(|f| (out_dir.join(&f.path), &f.contents))
-            .chain(self.lock.iter().map(|(path, contents)| (path.clone(), contents)));
-        for (path, contents) in targets {
-            if write_if_changed(&path, contents)? {
+            .chain(self.lock.iter().map(|(path, contents)| (path.clone(), contents)))
+            .collect();
+        let outcomes: Vec<Result<bool, Error>> =
+            targets.par_iter().map(|(path, contents)| write_if_changed(path, contents)).collect();
+        let mut report = WriteReport::default();
+        for ((path, _), outcome) in targets.into_iter().zip(outcomes) {
+            if outcome? {
                 report.written.push(path);
             } else {
                 report.unchanged += 1;

@@ -4,14 +4,12 @@
 //! parameters are understood; everything the generated layer cannot carry safely is refused
 //! with a diagnostic at its place.
 
-use std::collections::HashMap;
-
 use crate::lexer::{Token, TokenKind};
 use crate::model::{
     Builtin, CType, FunctionPointer, KobjectKind, KobjectType, Origin, Param, Qualifiers, Specifier, Syscall,
 };
 use crate::preprocess::Preprocessed;
-use crate::source::{SourceError, SourceFile, Span};
+use crate::source::{LineIndex, SourceError, SourceFile, Span};
 
 /// Names of `va_list` as headers spell it.
 const VA_LIST_NAMES: &[&str] = &["va_list", "__builtin_va_list", "__gnuc_va_list"];
@@ -23,27 +21,21 @@ pub struct Parsed {
     pub kobjects: Vec<KobjectType>,
 }
 
-/// Names already declared, across all headers of one run.
-#[derive(Debug, Default)]
-pub struct Declared {
-    pub syscalls: HashMap<String, Origin>,
-    /// Annotated struct tags.
-    pub kobjects: HashMap<String, Origin>,
-}
-
 /// Prefix of the generated code's own identifiers; parameters may not use it.
 pub const RESERVED_PREFIX: &str = "sg_";
 
 /// Parses one preprocessed header. Refusals are collected; declarations after a refused one
-/// are still read so that one run reports them all.
-pub fn parse(input: &Preprocessed, declared: &mut Declared) -> Result<Parsed, Vec<SourceError>> {
-    let mut parser = Parser { source: &input.source, tokens: &input.tokens, pos: 0 };
+/// are still read so that one run reports them all. Names declared twice are found across all
+/// inputs by [`crate::duplicates`].
+pub fn parse(input: &Preprocessed) -> Result<Parsed, Vec<SourceError>> {
+    let lines = LineIndex::new(&input.source.text);
+    let mut parser = Parser { source: &input.source, tokens: &input.tokens, pos: 0, lines };
     let mut parsed = Parsed::default();
     let mut errors = Vec::new();
     while let Some(token) = parser.tokens.get(parser.pos) {
         let result = match token.text(parser.source) {
-            "__syscall" => parser.syscall(declared).map(|s| parsed.syscalls.push(s)),
-            "__kobject" => parser.kobject(declared).map(|k| parsed.kobjects.push(k)),
+            "__syscall" => parser.syscall().map(|s| parsed.syscalls.push(s)),
+            "__kobject" => parser.kobject().map(|k| parsed.kobjects.push(k)),
             _ => {
                 parser.pos += 1;
                 continue;
@@ -65,6 +57,7 @@ struct Parser<'a> {
     source: &'a SourceFile,
     tokens: &'a [Token],
     pos: usize,
+    lines: LineIndex,
 }
 
 struct Specifiers {
@@ -117,8 +110,8 @@ impl<'a> Parser<'a> {
     }
 
     fn origin(&self, span: &Span) -> Origin {
-        let (line, column) = self.source.line_col(span.start);
-        Origin { file: self.source.path.clone(), line, column }
+        let (line, column) = self.lines.line_col(&self.source.text, span.start);
+        Origin { file: self.source.path.clone(), line, column, span: span.clone() }
     }
 
     /// After an error: skip past the end of the broken declaration.
@@ -137,7 +130,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `__syscall <ret> <name>(<params>);`
-    fn syscall(&mut self, declared: &mut Declared) -> Result<Syscall, SourceError> {
+    fn syscall(&mut self) -> Result<Syscall, SourceError> {
         self.pos += 1;
         let specs = self.specifiers("the return type")?;
         let pointers = self.pointers();
@@ -164,14 +157,6 @@ impl<'a> Parser<'a> {
         let ret =
             CType { qualifiers: specs.qualifiers, specifier: specs.specifier, pointers, function: None };
         let origin = self.origin(&name_span);
-        if let Some(first) = declared.syscalls.get(&name) {
-            return Err(self.error(
-                name_span,
-                format!("system call `{name}` is declared twice"),
-                Some(&format!("first declared at {}:{}:{}", first.file.display(), first.line, first.column)),
-            ));
-        }
-        declared.syscalls.insert(name.clone(), origin.clone());
         Ok(Syscall { name, ret, params, origin })
     }
 
@@ -430,7 +415,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `__kobject(kind[, api_member]) struct tag { … }`
-    fn kobject(&mut self, declared: &mut Declared) -> Result<KobjectType, SourceError> {
+    fn kobject(&mut self) -> Result<KobjectType, SourceError> {
         let start = self.span();
         self.pos += 1;
         self.expect("(", "after `__kobject`")?;
@@ -480,14 +465,6 @@ impl<'a> Parser<'a> {
             ));
         }
         let origin = self.origin(&tag_span);
-        if let Some(first) = declared.kobjects.get(&tag) {
-            return Err(self.error(
-                tag_span,
-                format!("`struct {tag}` is annotated as a kernel object twice"),
-                Some(&format!("first annotated at {}:{}:{}", first.file.display(), first.line, first.column)),
-            ));
-        }
-        declared.kobjects.insert(tag.clone(), origin.clone());
         Ok(KobjectType { struct_tag: tag, kind, api_member: api_member.map(|(name, _)| name), origin })
     }
 }

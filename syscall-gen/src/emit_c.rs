@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 use crate::abi::{Abi, Trap};
 use crate::ids::{id_macro, Ids};
-use crate::model::{Header, Specifier, Syscall};
+use crate::model::{CType, Header, Specifier, Syscall, Top};
 
 /// File names of the shared outputs, relative to the output directory.
 pub const ID_HEADER: &str = "syscall_list.h";
@@ -256,24 +256,28 @@ static uintptr_t sg_bad_id({handler})
         );
     }
     out.push_str("\nconst k_syscall_handler_t k_syscall_table[K_SYSCALL_LIMIT] = {\n");
-    let mut entries: Vec<(u32, String)> = ids
-        .live
-        .iter()
-        .map(|(name, id)| (*id, format!("\t[{}] = z_mrsh_{name},", id_macro(name))))
-        .chain(
-            ids.retired
-                .iter()
-                .map(|(name, id)| (*id, format!("\t[{id}] = sg_bad_id, /* retired: {name} */"))),
-        )
-        .collect();
-    let used: BTreeSet<u32> = entries.iter().map(|(id, _)| *id).collect();
-    entries.extend(
-        (0..ids.bad).filter(|id| !used.contains(id)).map(|id| (id, format!("\t[{id}] = sg_bad_id,"))),
-    );
-    entries.sort();
-    for (_, line) in entries {
-        out.push_str(&line);
-        out.push('\n');
+    // Every ID below BAD gets an entry: live calls their stub, retired IDs and gaps the
+    // bad-ID handler.
+    let mut owners: Vec<Option<(&str, bool)>> = vec![None; ids.bad as usize];
+    for (name, id, live) in
+        ids.live.iter().map(|(n, id)| (n, id, true)).chain(ids.retired.iter().map(|(n, id)| (n, id, false)))
+    {
+        if let Some(slot) = owners.get_mut(*id as usize) {
+            *slot = Some((name.as_str(), live));
+        }
+    }
+    for (id, owner) in owners.iter().enumerate() {
+        match owner {
+            Some((name, true)) => {
+                let _ = writeln!(out, "\t[{}] = z_mrsh_{name},", id_macro(name));
+            }
+            Some((name, false)) => {
+                let _ = writeln!(out, "\t[{id}] = sg_bad_id, /* retired: {name} */");
+            }
+            None => {
+                let _ = writeln!(out, "\t[{id}] = sg_bad_id,");
+            }
+        }
     }
     let _ = write!(
         out,
@@ -317,18 +321,42 @@ fn forward_declarations(syscalls: &[Syscall]) -> String {
     tags.into_iter().collect()
 }
 
-fn prototype(s: &Syscall, name: &str) -> String {
-    let params = if s.params.is_empty() {
-        "void".to_string()
-    } else {
-        s.params.iter().map(|p| p.ty.declare(&p.name)).collect::<Vec<_>>().join(", ")
-    };
-    s.ret.declare(&format!("{name}({params})"))
+/// Appends `<ret> <prefix><name>(<params>)`.
+fn write_prototype(out: &mut String, s: &Syscall, prefix: &str) {
+    s.ret.write_decl(out, Top::Qualified, &|out: &mut String| {
+        out.push_str(prefix);
+        out.push_str(&s.name);
+        out.push('(');
+        if s.params.is_empty() {
+            out.push_str("void");
+        }
+        for (i, p) in s.params.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            p.ty.write_decl(out, Top::Qualified, &|out: &mut String| out.push_str(&p.name));
+        }
+        out.push(')');
+    });
 }
 
-fn call_args(s: &Syscall) -> String {
-    let names: Vec<&str> = s.params.iter().map(|p| p.name.as_str()).collect();
-    names.join(", ")
+/// Appends `<unqualified type> <name>`, a local that is assigned to.
+fn write_local(out: &mut String, ty: &CType, name: &str) {
+    ty.write_decl(out, Top::Unqualified, &|out: &mut String| out.push_str(name));
+}
+
+/// Appends `<prefix><name>(<arguments>)`.
+fn write_call(out: &mut String, s: &Syscall, prefix: &str) {
+    out.push_str(prefix);
+    out.push_str(&s.name);
+    out.push('(');
+    for (i, p) in s.params.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&p.name);
+    }
+    out.push(')');
 }
 
 /// `enum { SG_NWORDS = K_SYSCALL_WORDS(a) + … };`: the word count, decided by `sizeof` of the
@@ -342,7 +370,9 @@ fn word_count(s: &Syscall, out: &mut String) {
         if i > 0 {
             out.push_str(" + ");
         }
-        let _ = write!(out, "K_SYSCALL_WORDS({})", p.name);
+        out.push_str("K_SYSCALL_WORDS(");
+        out.push_str(&p.name);
+        out.push(')');
     }
     out.push_str(" };\n");
 }
@@ -360,30 +390,40 @@ pub fn wrapper_header(header: &Header) -> String {
         fwd = forward_declarations(&header.syscalls),
     );
     for s in &header.syscalls {
-        let impl_call = format!("z_impl_{}({})", s.name, call_args(s));
-        let direct =
-            if s.ret.is_void() { format!("{impl_call};\n\treturn;") } else { format!("return {impl_call};") };
-        let _ = write!(
-            out,
-            "\nextern {};\n\nstatic inline {}\n{{\n#if defined(K_SYSCALL_KERNEL_ONLY)\n\t{direct}\n#else\n#if !defined(K_SYSCALL_USER_ONLY)\n\tif (!z_syscall_in_user_context()) {{\n\t\t{}\n\t}}\n#endif\n",
-            prototype(s, &format!("z_impl_{}", s.name)),
-            prototype(s, &s.name),
-            direct.replace("\n\t", "\n\t\t"),
+        let mut direct = String::new();
+        if s.ret.is_void() {
+            write_call(&mut direct, s, "z_impl_");
+            direct.push_str(";\n\treturn;");
+        } else {
+            direct.push_str("return ");
+            write_call(&mut direct, s, "z_impl_");
+            direct.push(';');
+        }
+        out.push_str("\nextern ");
+        write_prototype(&mut out, s, "z_impl_");
+        out.push_str(";\n\nstatic inline ");
+        write_prototype(&mut out, s, "");
+        out.push_str("\n{\n#if defined(K_SYSCALL_KERNEL_ONLY)\n\t");
+        out.push_str(&direct);
+        out.push_str(
+            "\n#else\n#if !defined(K_SYSCALL_USER_ONLY)\n\tif (!z_syscall_in_user_context()) {\n\t\t",
         );
+        out.push_str(&direct.replace("\n\t", "\n\t\t"));
+        out.push_str("\n\t}\n#endif\n");
         word_count(s, &mut out);
         out.push_str("\tuintptr_t sg_w[K_SYSCALL_ARRAY_WORDS(SG_NWORDS)] = { 0 };\n\tsize_t sg_n = 0;\n\tuintptr_t sg_hi = 0;\n\n");
         for p in &s.params {
-            let _ = writeln!(out, "\tK_SYSCALL_PUT(sg_w, sg_n, {});", p.name);
+            out.push_str("\tK_SYSCALL_PUT(sg_w, sg_n, ");
+            out.push_str(&p.name);
+            out.push_str(");\n");
         }
         let id = id_macro(&s.name);
         if s.ret.is_void() {
             let _ = write!(out, "\t(void)k_syscall_invoke(sg_w, sg_n, {id}, &sg_hi);\n#endif\n}}\n");
         } else {
-            let _ = write!(
-                out,
-                "\tconst uintptr_t sg_lo = k_syscall_invoke(sg_w, sg_n, {id}, &sg_hi);\n\t{};\n\n\tk_syscall_result_in(&sg_ret, sizeof(sg_ret), sg_lo, sg_hi);\n\treturn sg_ret;\n#endif\n}}\n",
-                s.ret.unqualified().declare("sg_ret")
-            );
+            let _ = write!(out, "\tconst uintptr_t sg_lo = k_syscall_invoke(sg_w, sg_n, {id}, &sg_hi);\n\t");
+            write_local(&mut out, &s.ret, "sg_ret");
+            out.push_str(";\n\n\tk_syscall_result_in(&sg_ret, sizeof(sg_ret), sg_lo, sg_hi);\n\treturn sg_ret;\n#endif\n}\n");
         }
     }
     out.push_str("\n#endif\n");
@@ -406,17 +446,18 @@ pub fn marshal_source(header: &Header, abi: &Abi) -> String {
     let words = words.join(", ");
     let params = handler_params(abi);
     for s in &header.syscalls {
-        let _ = write!(
-            out,
-            "\nextern {};\n\nuintptr_t z_mrsh_{}({params})\n{{\n",
-            prototype(s, &format!("z_vrfy_{}", s.name)),
-            s.name
-        );
+        out.push_str("\nextern ");
+        write_prototype(&mut out, s, "z_vrfy_");
+        let _ = write!(out, ";\n\nuintptr_t z_mrsh_{}({params})\n{{\n", s.name);
         for p in &s.params {
-            let _ = writeln!(out, "\t{};", p.ty.unqualified().declare(&p.name));
+            out.push('\t');
+            write_local(&mut out, &p.ty, &p.name);
+            out.push_str(";\n");
         }
         for p in &s.params {
-            let _ = writeln!(out, "\tK_SYSCALL_NARROW_ARG({});", p.name);
+            out.push_str("\tK_SYSCALL_NARROW_ARG(");
+            out.push_str(&p.name);
+            out.push_str(");\n");
         }
         word_count(s, &mut out);
         let _ = write!(
@@ -424,17 +465,19 @@ pub fn marshal_source(header: &Header, abi: &Abi) -> String {
             "\tuintptr_t sg_w[K_SYSCALL_ARRAY_WORDS(SG_NWORDS)];\n\tsize_t sg_n = 0;\n\n\tif (!k_syscall_words_in(sg_w, SG_NWORDS, {words})) {{\n\t\t*sg_ret_hi = 0;\n\t\treturn 0;\n\t}}\n"
         );
         for p in &s.params {
-            let _ = writeln!(out, "\tK_SYSCALL_GET(sg_w, sg_n, {});", p.name);
+            out.push_str("\tK_SYSCALL_GET(sg_w, sg_n, ");
+            out.push_str(&p.name);
+            out.push_str(");\n");
         }
-        let call = format!("z_vrfy_{}({})", s.name, call_args(s));
+        out.push_str("\t(void)sg_n;\n\n\t");
         if s.ret.is_void() {
-            let _ = write!(out, "\t(void)sg_n;\n\n\t{call};\n\t*sg_ret_hi = 0;\n\treturn 0;\n}}\n");
+            write_call(&mut out, s, "z_vrfy_");
+            out.push_str(";\n\t*sg_ret_hi = 0;\n\treturn 0;\n}\n");
         } else {
-            let _ = write!(
-                out,
-                "\t(void)sg_n;\n\n\t{} = {call};\n\n\tK_SYSCALL_NARROW_RESULT(sg_ret);\n\treturn k_syscall_result_out(&sg_ret, sizeof(sg_ret), sg_ret_hi);\n}}\n",
-                s.ret.unqualified().declare("sg_ret")
-            );
+            write_local(&mut out, &s.ret, "sg_ret");
+            out.push_str(" = ");
+            write_call(&mut out, s, "z_vrfy_");
+            out.push_str(";\n\n\tK_SYSCALL_NARROW_RESULT(sg_ret);\n\treturn k_syscall_result_out(&sg_ret, sizeof(sg_ret), sg_ret_hi);\n}\n");
         }
     }
     out

@@ -11,7 +11,7 @@
 //! New system calls get IDs after the highest one ever used, in name order; a removed call
 //! moves to `retired`; a retired call that comes back gets its old ID again.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -82,13 +82,18 @@ pub struct Ids {
 }
 
 impl Ids {
-    /// Assigns IDs to `names`; returns them and the lock to write back.
-    pub fn assign(names: &BTreeSet<String>, lock: Option<&IdLock>) -> Result<(Ids, IdLock), Error> {
-        let lock = lock.cloned().unwrap_or_default();
+    /// Assigns IDs to `names` (duplicates ignored), keeping those of `lock`.
+    pub fn assign<'a>(names: impl IntoIterator<Item = &'a str>, lock: Option<&IdLock>) -> Result<Ids, Error> {
+        let names: BTreeSet<&str> = names.into_iter().collect();
+        let empty = IdLock::default();
+        let lock = lock.unwrap_or(&empty);
         let mut next =
             lock.ids.values().chain(lock.retired.values()).map(|id| id.saturating_add(1)).max().unwrap_or(0);
+        if next > MAX_ID + 1 {
+            return Err(Error::Config(format!("ID lock holds an ID above the limit {MAX_ID}")));
+        }
         let mut live = BTreeMap::new();
-        for name in names {
+        for &name in &names {
             let id = match lock.ids.get(name).or_else(|| lock.retired.get(name)) {
                 Some(id) => *id,
                 None => {
@@ -100,27 +105,37 @@ impl Ids {
                     id
                 }
             };
-            live.insert(name.clone(), id);
+            live.insert(name.to_string(), id);
         }
-        let mut retired: BTreeMap<String, u32> =
-            lock.retired.into_iter().filter(|(name, _)| !names.contains(name)).collect();
-        retired.extend(lock.ids.into_iter().filter(|(name, _)| !names.contains(name)));
-        let mut macro_names: BTreeMap<String, &str> = BTreeMap::new();
+        let retired: BTreeMap<String, u32> = lock
+            .retired
+            .iter()
+            .chain(&lock.ids)
+            .filter(|(name, _)| !names.contains(name.as_str()))
+            .map(|(name, id)| (name.clone(), *id))
+            .collect();
+        let mut macro_names: HashMap<String, &str> = HashMap::with_capacity(live.len());
         for name in live.keys() {
-            if let Some(other) = macro_names.insert(id_macro(name), name) {
+            if let Some(other) = macro_names.insert(name.to_ascii_uppercase(), name) {
                 return Err(Error::Config(format!(
                     "system calls `{other}` and `{name}` differ only in case: their ID macro `{}` would collide",
                     id_macro(name)
                 )));
             }
         }
-        let bad = next;
-        let ids = Ids { live: live.clone(), retired: retired.clone(), bad, limit: bad.saturating_add(1) };
-        Ok((ids, IdLock { ids: live, retired }))
+        Ok(Ids { live, retired, bad: next, limit: next.saturating_add(1) })
+    }
+
+    /// The lock file that keeps these IDs.
+    pub fn to_lock(&self) -> IdLock {
+        IdLock { ids: self.live.clone(), retired: self.retired.clone() }
     }
 }
 
 /// `K_SYSCALL_<NAME>`, the ID macro of a system call.
 pub fn id_macro(name: &str) -> String {
-    format!("K_SYSCALL_{}", name.to_ascii_uppercase())
+    let mut out = String::with_capacity(10 + name.len());
+    out.push_str("K_SYSCALL_");
+    out.extend(name.chars().map(|c| c.to_ascii_uppercase()));
+    out
 }

@@ -25,12 +25,22 @@ impl Token {
     }
 }
 
-/// Longest first, so the first match is the longest punctuator.
-const PUNCTUATORS: &[&str] = &[
-    "...", "<<=", ">>=", "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "*=", "/=", "%=",
-    "+=", "-=", "&=", "^=", "|=", "##", "[", "]", "(", ")", "{", "}", ".", "&", "*", "+", "-", "~", "!", "/",
-    "%", "<", ">", "^", "|", "?", ":", ";", "=", ",", "#",
-];
+/// Length of the punctuator at the start of `rest` (longest match), if any.
+fn punctuator_len(rest: &[u8]) -> Option<usize> {
+    const THREE: [&[u8]; 3] = [b"...", b"<<=", b">>="];
+    const TWO: [&[u8]; 19] = [
+        b"->", b"++", b"--", b"<<", b">>", b"<=", b">=", b"==", b"!=", b"&&", b"||", b"*=", b"/=", b"%=",
+        b"+=", b"-=", b"&=", b"^=", b"|=",
+    ];
+    const ONE: &[u8] = b"[](){}.&*+-~!/%<>^|?:;=,#";
+    if rest.get(..3).is_some_and(|p| THREE.contains(&p)) {
+        Some(3)
+    } else if rest.get(..2).is_some_and(|p| TWO.contains(&p) || p == b"##") {
+        Some(2)
+    } else {
+        rest.first().filter(|c| ONE.contains(c)).map(|_| 1)
+    }
+}
 
 pub fn lex(source: &SourceFile) -> Result<Vec<Token>, SourceError> {
     let text = source.text.as_bytes();
@@ -111,8 +121,8 @@ fn token_at(source: &SourceFile, pos: usize) -> Result<(TokenKind, usize), Sourc
         let kind = if c == b'"' { TokenKind::Str } else { TokenKind::Char };
         return Ok((kind, len + 1));
     }
-    if let Some(p) = PUNCTUATORS.iter().find(|p| rest.starts_with(p.as_bytes())) {
-        return Ok((TokenKind::Punct, p.len()));
+    if let Some(len) = punctuator_len(rest) {
+        return Ok((TokenKind::Punct, len));
     }
     let width = source.text[pos..].chars().next().map_or(1, char::len_utf8);
     Err(source.error(pos..pos + width, "unexpected character", None))

@@ -18,6 +18,7 @@
 pub mod abi;
 mod builder;
 pub mod c_parse;
+pub mod duplicates;
 pub mod emit_c;
 pub mod emit_manifest;
 pub mod emit_rust;

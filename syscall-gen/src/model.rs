@@ -13,8 +13,12 @@ pub struct Qualifiers {
 }
 
 impl Qualifiers {
-    fn spelled(self) -> String {
-        let mut out = String::new();
+    fn is_empty(self) -> bool {
+        !(self.is_const || self.is_volatile || self.is_restrict)
+    }
+
+    /// Appends the qualifiers, each followed by a space.
+    fn write(self, out: &mut String) {
         if self.is_const {
             out.push_str("const ");
         }
@@ -24,7 +28,6 @@ impl Qualifiers {
         if self.is_restrict {
             out.push_str("restrict ");
         }
-        out
     }
 }
 
@@ -83,15 +86,17 @@ pub enum Specifier {
 }
 
 impl Specifier {
-    pub fn c_name(&self) -> String {
-        match self {
-            Specifier::Void => "void".into(),
-            Specifier::Builtin(b) => b.c_name().into(),
-            Specifier::Typedef(name) => name.clone(),
-            Specifier::Struct(tag) => format!("struct {tag}"),
-            Specifier::Union(tag) => format!("union {tag}"),
-            Specifier::Enum(tag) => format!("enum {tag}"),
-        }
+    fn write(&self, out: &mut String) {
+        let (keyword, name) = match self {
+            Specifier::Void => ("", "void"),
+            Specifier::Builtin(b) => ("", b.c_name()),
+            Specifier::Typedef(name) => ("", name.as_str()),
+            Specifier::Struct(tag) => ("struct ", tag.as_str()),
+            Specifier::Union(tag) => ("union ", tag.as_str()),
+            Specifier::Enum(tag) => ("enum ", tag.as_str()),
+        };
+        out.push_str(keyword);
+        out.push_str(name);
     }
 }
 
@@ -121,63 +126,70 @@ impl CType {
         self.specifier == Specifier::Void && self.pointers.is_empty() && self.function.is_none()
     }
 
-    pub fn is_pointer(&self) -> bool {
-        !self.pointers.is_empty() || self.function.is_some()
-    }
-
     /// A declaration of `name` with this type; an empty name gives the abstract type name.
     pub fn declare(&self, name: &str) -> String {
-        let mut out = self.qualifiers.spelled();
-        out.push_str(&self.specifier.c_name());
-        for q in &self.pointers {
+        let mut out = String::new();
+        self.write_decl(&mut out, Top::Qualified, &|out: &mut String| out.push_str(name));
+        out
+    }
+
+    /// Appends a declaration whose declarator name is written by `name` (which may append a
+    /// parameter list, for a function returning this type). Generated code builds all its
+    /// declarations through here, without intermediate strings.
+    pub fn write_decl(&self, out: &mut String, top: Top, name: &dyn Fn(&mut String)) {
+        let unqualified = top == Top::Unqualified;
+        let top_is_base = self.pointers.is_empty() && self.function.is_none();
+        if !(unqualified && top_is_base) {
+            self.qualifiers.write(out);
+        }
+        self.specifier.write(out);
+        let last_pointer = self.pointers.len().wrapping_sub(1);
+        for (i, q) in self.pointers.iter().enumerate() {
             out.push_str(" *");
-            let quals = q.spelled();
-            if !quals.is_empty() {
+            let strip = unqualified && self.function.is_none() && i == last_pointer;
+            if !strip && !q.is_empty() {
                 out.push(' ');
-                out.push_str(quals.trim_end());
+                q.write(out);
+                out.pop();
             }
         }
         match &self.function {
             Some(f) => {
                 out.push_str(" (");
-                for q in &f.pointers {
+                let last = f.pointers.len().wrapping_sub(1);
+                for (i, q) in f.pointers.iter().enumerate() {
                     out.push('*');
-                    let quals = q.spelled();
-                    if !quals.is_empty() {
+                    if !(unqualified && i == last) && !q.is_empty() {
                         out.push(' ');
-                        out.push_str(&quals);
+                        q.write(out);
                     }
                 }
-                out.push_str(name);
+                name(out);
                 out.push_str(")(");
                 out.push_str(&f.params);
                 out.push(')');
             }
-            None if !name.is_empty() => {
+            None => {
+                let before = out.len();
                 if !out.ends_with('*') {
                     out.push(' ');
                 }
-                out.push_str(name);
+                let with_space = out.len();
+                name(out);
+                if out.len() == with_space {
+                    out.truncate(before); // abstract type name: no trailing space
+                }
             }
-            None => {}
         }
-        out
     }
+}
 
-    /// The same type without its top-level qualifiers, for locals that are assigned to.
-    pub fn unqualified(&self) -> CType {
-        let mut t = self.clone();
-        if let Some(f) = &mut t.function {
-            if let Some(last) = f.pointers.last_mut() {
-                *last = Qualifiers::default();
-            }
-        } else if let Some(last) = t.pointers.last_mut() {
-            *last = Qualifiers::default();
-        } else {
-            t.qualifiers = Qualifiers::default();
-        }
-        t
-    }
+/// Whether a declaration keeps the type's top-level qualifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Top {
+    Qualified,
+    /// For locals that are assigned to.
+    Unqualified,
 }
 
 /// Where a declaration came from, for messages and for keying outputs.
@@ -187,6 +199,8 @@ pub struct Origin {
     /// 1-based.
     pub line: usize,
     pub column: usize,
+    /// Byte range of the declared name, for diagnostics that quote it.
+    pub span: std::ops::Range<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,16 +17,19 @@ use std::path::Path;
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 
-use crate::c_parse::{Declared, RESERVED_PREFIX};
+use crate::c_parse::RESERVED_PREFIX;
 use crate::model::{Builtin, CType, Origin, Param, Qualifiers, Specifier, Syscall};
 use crate::source::{SourceError, SourceFile};
 use crate::Error;
 
-pub fn read(path: &Path, declared: &mut Declared) -> Result<Vec<Syscall>, Error> {
-    parse(&SourceFile::read(path)?, declared)
+/// Reads a Rust file; returns it (for diagnostics) with its system calls.
+pub fn read(path: &Path) -> Result<(SourceFile, Vec<Syscall>), Error> {
+    let source = SourceFile::read(path)?;
+    let syscalls = parse(&source)?;
+    Ok((source, syscalls))
 }
 
-pub fn parse(source: &SourceFile, declared: &mut Declared) -> Result<Vec<Syscall>, Error> {
+pub fn parse(source: &SourceFile) -> Result<Vec<Syscall>, Error> {
     let file = syn::parse_file(&source.text).map_err(|e| error_at(source, e.span(), &e.to_string(), None))?;
     let mut syscalls = Vec::new();
     let mut errors = Vec::new();
@@ -37,7 +40,7 @@ pub fn parse(source: &SourceFile, declared: &mut Declared) -> Result<Vec<Syscall
             if !f.attrs.iter().any(|a| a.path().is_ident("syscall")) {
                 continue;
             }
-            match syscall(source, f, declared) {
+            match syscall(source, f) {
                 Ok(s) => syscalls.push(s),
                 Err(e) => errors.push(e),
             }
@@ -56,11 +59,7 @@ fn error_at(source: &SourceFile, span: Span, message: &str, help: Option<&str>) 
     source.error(range, message, help.map(str::to_string))
 }
 
-fn syscall(
-    source: &SourceFile,
-    f: &syn::ForeignItemFn,
-    declared: &mut Declared,
-) -> Result<Syscall, SourceError> {
+fn syscall(source: &SourceFile, f: &syn::ForeignItemFn) -> Result<Syscall, SourceError> {
     let sig = &f.sig;
     let name = sig.ident.to_string();
     if let Some(v) = &sig.variadic {
@@ -108,17 +107,9 @@ fn syscall(
         syn::ReturnType::Default => plain(Specifier::Void),
         syn::ReturnType::Type(_, ty) => c_type(source, ty)?,
     };
-    let start = sig.ident.span().start();
-    let origin = Origin { file: source.path.clone(), line: start.line, column: start.column + 1 };
-    if let Some(first) = declared.syscalls.get(&name) {
-        return Err(error_at(
-            source,
-            sig.ident.span(),
-            &format!("system call `{name}` is declared twice"),
-            Some(&format!("first declared at {}:{}:{}", first.file.display(), first.line, first.column)),
-        ));
-    }
-    declared.syscalls.insert(name.clone(), origin.clone());
+    let (start, end) = (sig.ident.span().start(), sig.ident.span().end());
+    let span = source.offset_of(start.line, start.column)..source.offset_of(end.line, end.column);
+    let origin = Origin { file: source.path.clone(), line: start.line, column: start.column + 1, span };
     Ok(Syscall { name, ret, params, origin })
 }
 

@@ -22,7 +22,9 @@ impl SourceFile {
     pub fn read(path: &Path) -> Result<Self, crate::Error> {
         let bytes =
             std::fs::read(path).map_err(|source| crate::Error::Io { path: path.to_path_buf(), source })?;
-        Ok(Self::new(path, String::from_utf8_lossy(&bytes).into_owned()))
+        let text =
+            String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok(Self::new(path, text))
     }
 
     pub fn new(path: &Path, text: String) -> Self {
@@ -31,12 +33,7 @@ impl SourceFile {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        (line, column)
+        LineIndex::new(&self.text).line_col(&self.text, offset)
     }
 
     /// Byte offset of a 1-based line and 0-based character column (clamped to the file).
@@ -66,6 +63,25 @@ impl SourceFile {
         let rendered = term::emit_into_string(&term::Config::default(), &file, &diagnostic)
             .unwrap_or_else(|_| format!("{}:{line}:{column}: error: {message}", self.path.display()));
         SourceError { file: self.path.clone(), line, column, message, help, rendered }
+    }
+}
+
+/// Start offsets of the lines of a text, for many position look-ups in one file.
+pub struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        Self(starts.collect())
+    }
+
+    /// 1-based line and column (in characters) of a byte offset of `text`.
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let line = self.0.partition_point(|&start| start <= offset).max(1);
+        let line_start = self.0.get(line - 1).copied().unwrap_or(0).min(offset);
+        (line, text[line_start..offset].chars().count() + 1)
     }
 }
 

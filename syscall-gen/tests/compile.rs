@@ -6,6 +6,7 @@ mod common;
 
 use std::fmt::Write;
 
+use syscall_gen::model::Top;
 use syscall_gen::{Abi, Generated};
 
 const ARM_GCC: &str = "arm-none-eabi-gcc";
@@ -18,12 +19,9 @@ fn caller_source(generated: &Generated) -> String {
         for s in &header.syscalls {
             let _ = writeln!(out, "void use_{}(void);\nvoid use_{}(void)\n{{", s.name, s.name);
             for p in &s.params {
-                let _ = writeln!(
-                    out,
-                    "\t{};\n\t__builtin_memset(&{n}, 0, sizeof({n}));",
-                    p.ty.unqualified().declare(&p.name),
-                    n = p.name
-                );
+                out.push('\t');
+                p.ty.write_decl(&mut out, Top::Unqualified, &|out: &mut String| out.push_str(&p.name));
+                let _ = writeln!(out, ";\n\t__builtin_memset(&{n}, 0, sizeof({n}));", n = p.name);
             }
             let args: Vec<&str> = s.params.iter().map(|p| p.name.as_str()).collect();
             let _ = writeln!(out, "\t(void){}({});\n}}\n", s.name, args.join(", "));

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use syscall_gen::c_parse::{self, Declared};
+use syscall_gen::c_parse;
 use syscall_gen::preprocess::Preprocessor;
 use syscall_gen::source::SourceFile;
 use syscall_gen::Error;
@@ -62,7 +62,7 @@ fn mutated_headers_never_panic() {
             let source = SourceFile::new(Path::new(&path), text.clone());
             let mut pp = Preprocessor::new(&dirs, &defines).unwrap();
             let result = match pp.run_source(source) {
-                Ok(input) => c_parse::parse(&input, &mut Declared::default()).map(|_| ()),
+                Ok(input) => c_parse::parse(&input).map(|_| ()),
                 Err(Error::Source(e)) => Err(e),
                 Err(e) => panic!("non-source error: {e}"),
             };

@@ -2,14 +2,13 @@
 
 use std::path::Path;
 
-use syscall_gen::c_parse::Declared;
 use syscall_gen::model::Specifier;
 use syscall_gen::rust_input::parse;
 use syscall_gen::source::SourceFile;
 use syscall_gen::{Builder, Error};
 
 fn read(text: &str) -> Result<Vec<syscall_gen::model::Syscall>, Error> {
-    parse(&SourceFile::new(Path::new("calls.rs"), text.to_string()), &mut Declared::default())
+    parse(&SourceFile::new(Path::new("calls.rs"), text.to_string()))
 }
 
 #[test]

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use syscall_gen::c_parse::{self, Declared, Parsed};
+use syscall_gen::c_parse::{self, Parsed};
+use syscall_gen::duplicates::{self, Declarations};
 use syscall_gen::preprocess::Preprocessor;
 use syscall_gen::source::SourceFile;
 use syscall_gen::{Error, SourceError};
@@ -23,7 +24,22 @@ pub fn parse_with(name: &str, text: &str, defines: &[&str]) -> Result<Parsed, Ve
         Err(Error::Source(errors)) => return Err(errors),
         Err(e) => panic!("unexpected error: {e}"),
     };
-    c_parse::parse(&input, &mut Declared::default())
+    checked(&input)
+}
+
+/// Parses, then looks for names declared twice within the one file.
+fn checked(input: &syscall_gen::preprocess::Preprocessed) -> Result<Parsed, Vec<SourceError>> {
+    let parsed = c_parse::parse(input)?;
+    let twice = duplicates::check([Declarations {
+        source: &input.source,
+        syscalls: &parsed.syscalls,
+        kobjects: &parsed.kobjects,
+    }]);
+    if twice.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(twice)
+    }
 }
 
 /// Preprocesses and parses a header file (its `#include`s resolve relative to it).
@@ -32,7 +48,7 @@ pub fn parse_file(path: &Path, defines: &[&str]) -> Result<Parsed, Vec<SourceErr
     let defines: Vec<String> = defines.iter().map(|d| d.to_string()).collect();
     let mut pp = Preprocessor::new(&dirs, &defines).expect("valid defines");
     match pp.run(path) {
-        Ok(input) => c_parse::parse(&input, &mut Declared::default()),
+        Ok(input) => checked(&input),
         Err(Error::Source(errors)) => Err(errors),
         Err(e) => panic!("unexpected error: {e}"),
     }
