@@ -159,7 +159,7 @@ impl CType {
                 let last = f.pointers.len().wrapping_sub(1);
                 for (i, q) in f.pointers.iter().enumerate() {
                     out.push('*');
-                    if !(unqualified && i == last) && !q.is_empty() {
+                    if !(q.is_empty() || unqualified && i == last) {
                         out.push(' ');
                         q.write(out);
                     }

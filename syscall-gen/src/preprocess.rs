@@ -90,7 +90,7 @@ impl<'a> Preprocessor<'a> {
         let mut conds: Vec<(Cond, Span)> = Vec::new();
         let mut i = 0;
         while let Some(token) = tokens.get(i) {
-            let active = conds.last().map_or(true, |(c, _)| c.active);
+            let active = conds.last().is_none_or(|(c, _)| c.active);
             if !(token.line_start && token.text(source) == "#") {
                 if active {
                     kept.push(token.clone());
@@ -215,7 +215,7 @@ impl<'a> Preprocessor<'a> {
                     .ok_or_else(|| err_at(source, token.span.clone(), "`defined` needs a macro name"))?;
                 i = name_at + 1;
                 if paren {
-                    if args.get(i).map_or(true, |t| t.text(source) != ")") {
+                    if args.get(i).is_none_or(|t| t.text(source) != ")") {
                         return Err(err_at(source, name.span.clone(), "expected `)` after `defined(NAME`"));
                     }
                     i += 1;
