@@ -99,6 +99,9 @@ pub fn scan(image: &[u8], manifest: &Manifest) -> Result<Inventory> {
             let last = (first + per_run).min(units.units.len());
             scan_units(&units, &index, manifest, first..last)
         })
+        .collect::<Vec<Result<_>>>()
+        .into_iter()
+        // The first failing run in unit order, whichever core failed first.
         .collect::<Result<Vec<_>>>()?;
     let mut structs = Vec::new();
     let mut found = Vec::with_capacity(parts.len());

@@ -7,6 +7,7 @@ mod walk;
 use std::collections::HashMap;
 
 use gimli::{AttributeValue, EndianSlice, RunTimeEndian, UnitSectionOffset};
+use rayon::prelude::*;
 
 use crate::error::{DieLocation, Error, Result};
 
@@ -172,18 +173,27 @@ impl<'a> Units<'a> {
                 }
             }
         }
-        let mut units = Vec::with_capacity(headers.len());
         let mut signatures = HashMap::new();
-        for header in headers {
+        for header in &headers {
             let (sect, start) = section_of(header.offset());
-            let end = start + header.length_including_self();
-            let at = DieLocation { section: sect.name(), unit: start as u64, die: None };
             if let gimli::UnitType::Type { type_signature, type_offset } = header.type_() {
                 signatures.insert(type_signature.0, DieRef { sect, offset: start + type_offset.0 });
             }
-            let unit = parse_unit(dwarf, header).map_err(|source| Error::Dwarf { at, source })?;
-            units.push(UnitEntry { sect, start, end, unit });
         }
+        // Abbreviation tables are independent: parse them on all cores.
+        let mut units = headers
+            .into_par_iter()
+            .map(|header| {
+                let (sect, start) = section_of(header.offset());
+                let end = start + header.length_including_self();
+                let at = DieLocation { section: sect.name(), unit: start as u64, die: None };
+                let unit = parse_unit(dwarf, header).map_err(|source| Error::Dwarf { at, source })?;
+                Ok(UnitEntry { sect, start, end, unit })
+            })
+            .collect::<Vec<Result<_>>>()
+            .into_iter()
+            // The first failing unit in section order, whichever core failed first.
+            .collect::<Result<Vec<_>>>()?;
         units.sort_by_key(|u| (u.sect, u.start));
         Ok(Units { dwarf, units, signatures })
     }
