@@ -11,7 +11,7 @@
 //! New system calls get IDs after the highest one ever used, in name order; a removed call
 //! moves to `retired`; a retired call that comes back gets its old ID again.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -114,14 +114,18 @@ impl Ids {
             .filter(|(name, _)| !names.contains(name.as_str()))
             .map(|(name, id)| (name.clone(), *id))
             .collect();
-        let mut macro_names: HashMap<String, &str> = HashMap::with_capacity(live.len());
-        for name in live.keys() {
-            if let Some(other) = macro_names.insert(name.to_ascii_uppercase(), name) {
-                return Err(Error::Config(format!(
-                    "system calls `{other}` and `{name}` differ only in case: their ID macro `{}` would collide",
-                    id_macro(name)
-                )));
-            }
+        // ID macros are upper case: names equal but for ASCII case would collide.
+        let mut by_macro: Vec<&str> = names.iter().copied().collect();
+        by_macro.sort_unstable_by(|a, b| {
+            a.bytes().map(|c| c.to_ascii_uppercase()).cmp(b.bytes().map(|c| c.to_ascii_uppercase()))
+        });
+        if let Some(pair) = by_macro.windows(2).find(|w| w[0].eq_ignore_ascii_case(w[1])) {
+            return Err(Error::Config(format!(
+                "system calls `{}` and `{}` differ only in case: their ID macro `{}` would collide",
+                pair[0],
+                pair[1],
+                id_macro(pair[1])
+            )));
         }
         Ok(Ids { live, retired, bad: next, limit: next.saturating_add(1) })
     }
