@@ -44,7 +44,8 @@ fn punctuator_len(rest: &[u8]) -> Option<usize> {
 
 pub fn lex(source: &SourceFile) -> Result<Vec<Token>, SourceError> {
     let text = source.text.as_bytes();
-    let mut tokens = Vec::new();
+    // Headers average several bytes per token; reserving avoids most regrowth.
+    let mut tokens = Vec::with_capacity(text.len() / 4);
     let mut pos = 0;
     let mut line_start = true;
     while pos < text.len() {
@@ -65,10 +66,8 @@ pub fn lex(source: &SourceFile) -> Result<Vec<Token>, SourceError> {
             }
             pos = end;
         } else if rest.starts_with(b"/*") {
-            let body = &text[pos + 2..];
-            let close = body
-                .windows(2)
-                .position(|w| w == b"*/")
+            let close = source.text[pos + 2..]
+                .find("*/")
                 .ok_or_else(|| source.error(pos..pos + 2, "unterminated comment", None))?;
             pos += 2 + close + 2;
         } else {
