@@ -83,6 +83,41 @@ fn armv7m_outputs_compile_with_arm_none_eabi_gcc() {
 }
 
 #[test]
+fn arm_user_wrappers_compile_at_every_optimisation_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = common::fixture_builder(Abi::ARMV7M).generate().unwrap();
+    generated.write(dir.path()).unwrap();
+    let callers = dir.path().join("callers.c");
+    std::fs::write(&callers, caller_source(&generated)).unwrap();
+    let (inc, out_inc, src) = (
+        format!("-I{}", common::fixtures().join("include").display()),
+        format!("-I{}", dir.path().display()),
+        callers.display().to_string(),
+    );
+    for level in ["-O0", "-Os", "-O3"] {
+        let object = dir.path().join(format!("callers{level}.o")).display().to_string();
+        let args = [
+            "-mcpu=cortex-m3",
+            "-mthumb",
+            "-std=c11",
+            level,
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-DK_SYSCALL_USER_ONLY",
+            "-c",
+            &inc,
+            &out_inc,
+            &src,
+            "-o",
+            &object,
+        ];
+        let out = common::run_tool(ARM_GCC, &args);
+        assert!(out.status.success(), "{level}:\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
 fn host_outputs_compile_with_gcc_and_arm_none_eabi_gcc() {
     compile_all("gcc", &[], Abi::HOST);
     compile_all(ARM_GCC, &["-mcpu=cortex-m3", "-mthumb"], Abi::HOST);
