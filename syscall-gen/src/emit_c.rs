@@ -244,16 +244,17 @@ static uintptr_t sg_bad_id({handler})
 
 /* A stub that is not linked (its implementation is configured out) resolves to the
  * "not configured" handler. */
+#define SG_NOT_CONFIGURED(stub) \
+	uintptr_t stub({handler}) __attribute__((weak, alias("z_syscall_not_configured")))
+
 "#
     );
     let mut sorted: Vec<&&Syscall> = syscalls.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     for s in &sorted {
-        let _ = writeln!(
-            out,
-            "uintptr_t z_mrsh_{}({handler}) __attribute__((weak, alias(\"z_syscall_not_configured\")));",
-            s.name
-        );
+        out.push_str("SG_NOT_CONFIGURED(z_mrsh_");
+        out.push_str(&s.name);
+        out.push_str(");\n");
     }
     out.push_str("\nconst k_syscall_handler_t k_syscall_table[K_SYSCALL_LIMIT] = {\n");
     // Every ID below BAD gets an entry: live calls their stub, retired IDs and gaps the
