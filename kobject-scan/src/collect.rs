@@ -420,7 +420,8 @@ pub fn build_inventory(
     let mut keep = keep.into_iter();
     objects.retain(|_| keep.next().unwrap_or(false));
 
-    objects.sort_unstable_by(|a, b| a.address.cmp(&b.address).then_with(|| text(a).cmp(text(b))));
+    // Stable sort: candidates arrive as long ascending runs (per unit and section), which it merges.
+    objects.sort_by(|a, b| a.address.cmp(&b.address).then_with(|| text(a).cmp(text(b))));
     // The same object reached twice (a common symbol in two units, an abstract and a concrete
     // instance of one function static) is one object.
     objects.dedup_by(|b, a| {

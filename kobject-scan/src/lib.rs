@@ -33,6 +33,7 @@ pub mod explain;
 pub mod image;
 pub mod manifest;
 pub mod model;
+pub mod table;
 
 use std::collections::HashMap;
 

@@ -52,7 +52,8 @@ pub fn inspect(elf: &[u8]) -> Result<ImageTable, InspectError> {
     };
     let (address, _) = find_symbol(&file, "k_object_table")?;
     let bytes = bytes_at(&file, address).ok_or(InspectError::NoData { symbol: "k_object_table", address })?;
-    let table = ObjectTable::decode_rom(bytes, address, layout).map_err(|error| InspectError::Decode { address, error })?;
+    let table = ObjectTable::decode_rom(bytes, address, layout)
+        .map_err(|error| InspectError::Decode { address, error })?;
 
     let type_names = type_names(&file, layout);
     let symbols = data_symbols(&file);
@@ -118,7 +119,9 @@ fn type_names(file: &object::File<'_>, layout: Layout) -> Vec<String> {
                 u64::from_le_bytes(buf)
             };
             bytes_at(file, pointer)
-                .map(|s| String::from_utf8_lossy(s.split(|&b| b == 0).next().unwrap_or_default()).into_owned())
+                .map(|s| {
+                    String::from_utf8_lossy(s.split(|&b| b == 0).next().unwrap_or_default()).into_owned()
+                })
                 .unwrap_or_default()
         })
         .collect()
@@ -141,7 +144,15 @@ fn symbol_for(symbols: &[(u64, u64, String)], address: u64) -> String {
         .iter()
         .rev()
         .find(|(start, size, _)| address < start + size)
-        .map(|(start, _, name)| if *start == address { name.clone() } else { format!("{name}+{:#x}", address - start) })
+        .map(
+            |(start, _, name)| {
+                if *start == address {
+                    name.clone()
+                } else {
+                    format!("{name}+{:#x}", address - start)
+                }
+            },
+        )
         .unwrap_or_default()
 }
 
@@ -183,7 +194,8 @@ impl TableDiff {
 /// Compares two images' rows (each sorted by address).
 pub fn diff(before: &[TableRow], after: &[TableRow]) -> TableDiff {
     let mut d = TableDiff::default();
-    let find = |rows: &[TableRow], address| rows.binary_search_by_key(&address, |r: &TableRow| r.address).ok();
+    let find =
+        |rows: &[TableRow], address| rows.binary_search_by_key(&address, |r: &TableRow| r.address).ok();
     let mut removed = Vec::new();
     for b in before {
         match find(after, b.address) {
@@ -192,7 +204,8 @@ pub fn diff(before: &[TableRow], after: &[TableRow]) -> TableDiff {
             None => removed.push(b.clone()),
         }
     }
-    let mut added: Vec<TableRow> = after.iter().filter(|a| find(before, a.address).is_none()).cloned().collect();
+    let mut added: Vec<TableRow> =
+        after.iter().filter(|a| find(before, a.address).is_none()).cloned().collect();
     for b in removed {
         let moved_to = (!b.symbol.is_empty())
             .then(|| added.iter().position(|a| a.symbol == b.symbol && a.type_name == b.type_name))
@@ -209,7 +222,8 @@ pub fn diff(before: &[TableRow], after: &[TableRow]) -> TableDiff {
 /// The diff in words, one line per object.
 pub fn format_diff(d: &TableDiff) -> String {
     let mut out = String::new();
-    let name = |r: &TableRow| if r.symbol.is_empty() { format!("{:#x}", r.address) } else { r.symbol.clone() };
+    let name =
+        |r: &TableRow| if r.symbol.is_empty() { format!("{:#x}", r.address) } else { r.symbol.clone() };
     for r in &d.added {
         out.push_str(&format!("+ {:#x} {} {}\n", r.address, r.type_name, name(r)));
     }

@@ -6,13 +6,7 @@ use crate::{Inventory, Kind, Manifest};
 use thiserror::Error;
 
 use super::emit_c::CType;
-use super::layout::{Layout, ObjectTable, TableObject};
-
-/// Initial flag bits (`K_OBJ_FLAG_*` in the generated header).
-pub const FLAG_INITIALIZED: u8 = 0x01;
-pub const FLAG_PUBLIC: u8 = 0x02;
-pub const FLAG_ALLOCATED: u8 = 0x04;
-pub const FLAG_DRIVER: u8 = 0x08;
+use super::layout::{Layout, ObjectTable, TableObject, FLAG_DRIVER, FLAG_INITIALIZED};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum TableError {
@@ -68,13 +62,15 @@ pub fn table_objects(inventory: &Inventory, types: &[CType]) -> Result<Vec<Table
         .objects
         .iter()
         .map(|o| {
-            let index = types.iter().position(|t| t.name == o.type_name).ok_or_else(|| TableError::UnknownType {
-                symbol: o.symbol.clone(),
-                address: o.address,
-                type_name: o.type_name.clone(),
-            })?;
+            let type_name = inventory.type_name(o);
+            let index =
+                types.iter().position(|t| t.name == type_name).ok_or_else(|| TableError::UnknownType {
+                    symbol: inventory.symbol(o).to_owned(),
+                    address: o.address,
+                    type_name: type_name.to_owned(),
+                })?;
             let data = u32::try_from(o.data).map_err(|_| TableError::DataTooWide {
-                symbol: o.symbol.clone(),
+                symbol: inventory.symbol(o).to_owned(),
                 address: o.address,
                 data: o.data,
             })?;
@@ -89,7 +85,7 @@ pub fn table_objects(inventory: &Inventory, types: &[CType]) -> Result<Vec<Table
 pub fn verify(rescan: &Inventory, decoded: &ObjectTable, types: &[CType]) -> Result<Vec<String>, TableError> {
     let expected = table_objects(rescan, types)?;
     let name = |id: u8| types.get(usize::from(id).wrapping_sub(1)).map_or("?", |t| t.name.as_str());
-    let symbol = |address| rescan.object_at(address).map_or(String::from("?"), |o| o.symbol.clone());
+    let symbol = |address| rescan.object_at(address).map_or("?", |o| rescan.symbol(o));
     let mut problems = Vec::new();
     for want in &expected {
         match decoded.find(want.address) {
@@ -102,13 +98,22 @@ pub fn verify(rescan: &Inventory, decoded: &ObjectTable, types: &[CType]) -> Res
             Some(have) if have != want => {
                 let mut line = format!("{} at {:#x}:", symbol(want.address), want.address);
                 if have.type_id != want.type_id {
-                    let _ = write!(line, " type {} in the table, {} in the image;", name(have.type_id), name(want.type_id));
+                    let _ = write!(
+                        line,
+                        " type {} in the table, {} in the image;",
+                        name(have.type_id),
+                        name(want.type_id)
+                    );
                 }
                 if have.data != want.data {
                     let _ = write!(line, " data {} in the table, {} in the image;", have.data, want.data);
                 }
                 if have.flags != want.flags {
-                    let _ = write!(line, " flags {:#04x} in the table, {:#04x} expected;", have.flags, want.flags);
+                    let _ = write!(
+                        line,
+                        " flags {:#04x} in the table, {:#04x} expected;",
+                        have.flags, want.flags
+                    );
                 }
                 problems.push(line.trim_end_matches(';').to_owned());
             }

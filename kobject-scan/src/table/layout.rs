@@ -23,6 +23,12 @@ pub const MAGIC: u32 = 0x4b4f_4254;
 /// each other's tables instead of misreading them.
 pub const VERSION: u32 = 1;
 
+/// Flag bits (`K_OBJ_FLAG_*` in the generated header).
+pub const FLAG_INITIALIZED: u8 = 0x01;
+pub const FLAG_PUBLIC: u8 = 0x02;
+pub const FLAG_ALLOCATED: u8 = 0x04;
+pub const FLAG_DRIVER: u8 = 0x08;
+
 /// How the target lays out the table: pointer size, byte order, permission bytes per object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
@@ -332,9 +338,9 @@ mod tests {
             ObjectTable::decode_rom(&swapped, 0x1000, ARM),
             Err(DecodeError::Misplaced { slot: 0, .. })
         ));
-        assert_eq!(ObjectTable::decode_rom(&rom, 0x1004, ARM).unwrap_err(), DecodeError::Field {
-            field: "pilots",
-            value: 0x1000 + ARM.pilots_offset(50) as u64
-        });
+        assert_eq!(
+            ObjectTable::decode_rom(&rom, 0x1004, ARM).unwrap_err(),
+            DecodeError::Field { field: "pilots", value: 0x1000 + ARM.pilots_offset(50) as u64 }
+        );
     }
 }

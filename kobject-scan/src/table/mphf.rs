@@ -21,7 +21,6 @@
 //! table takes. Multipliers come from a fixed seed sequence, so the same keys always give the
 //! same table.
 
-
 use thiserror::Error;
 
 /// Average bucket load; more means fewer pilots but a longer search for the last buckets.
@@ -259,7 +258,9 @@ impl Search {
         let mut last_evicted = FREE;
         while let Some(bucket) = pending.pop() {
             let h = self.members(bucket)[0];
-            if let Some(pilot) = (0..=u16::MAX).find(|&p| self.owner[mphf.slot_with_pilot(h, p) as usize] == FREE) {
+            if let Some(pilot) =
+                (0..=u16::MAX).find(|&p| self.owner[mphf.slot_with_pilot(h, p) as usize] == FREE)
+            {
                 self.owner[mphf.slot_with_pilot(h, pilot) as usize] = bucket as u32;
                 mphf.pilots[bucket] = pilot;
                 continue;

@@ -83,7 +83,8 @@ pub fn patch(elf: &[u8], table: &ObjectTable) -> Result<Vec<u8>, PatchError> {
 pub fn read_table(elf: &[u8], layout: Layout) -> Result<ObjectTable, PatchError> {
     let reserved = locate(elf)?;
     let start = reserved.rom_offset as usize;
-    let bytes = elf.get(start..start + reserved.rom_size as usize).ok_or(PatchError::NoFileData(ROM_SECTION))?;
+    let bytes =
+        elf.get(start..start + reserved.rom_size as usize).ok_or(PatchError::NoFileData(ROM_SECTION))?;
     ObjectTable::decode_rom(bytes, reserved.rom_address, layout)
         .map_err(|error| PatchError::Decode { section: ROM_SECTION, error })
 }
