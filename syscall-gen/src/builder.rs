@@ -138,6 +138,12 @@ impl Builder {
         self
     }
 
+    /// `[kernel] stack_sections` of the type manifest.
+    pub fn kernel_stack_sections<S: Into<String>>(mut self, sections: impl IntoIterator<Item = S>) -> Self {
+        self.kernel.stack_sections = sections.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// `[kernel] max_threads` of the type manifest.
     pub fn max_threads(mut self, max: u32) -> Self {
         self.kernel.max_threads = Some(max);

@@ -12,6 +12,9 @@ pub struct KernelSettings {
     pub sections: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_threads: Option<u32>,
+    /// Sections where stacks (only) may live besides `sections`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stack_sections: Vec<String>,
 }
 
 #[derive(Serialize)]

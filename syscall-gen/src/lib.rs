@@ -36,7 +36,10 @@
 //!   `z_mrsh_<name>` calling the hand-written `z_vrfy_<name>`). `<path>` is the input's path
 //!   relative to its include directory. Compile a header's stubs with its implementation; a
 //!   header whose stubs are not linked answers "not configured".
-//! * `kobject_types.toml`: the type manifest kobject-scan reads.
+//! * `kobject_types.toml`: the type manifest kobject-scan reads: `[[type]]` entries from the
+//!   annotations, sorted by tag; `[kernel]` from [`Builder::kernel_sections`],
+//!   [`Builder::kernel_stack_sections`] and [`Builder::max_threads`] (kobject-scan requires
+//!   `sections`).
 //! * Optionally `syscalls.rs`: Rust user-space wrappers ([`emit_rust`]).
 //!
 //! Packing is decided by the C compiler's `sizeof`, never by type names: arguments are copied

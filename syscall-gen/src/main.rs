@@ -36,6 +36,9 @@ struct Cli {
     /// `[kernel] sections` of the type manifest (repeatable).
     #[arg(long = "kernel-section")]
     kernel_sections: Vec<String>,
+    /// `[kernel] stack_sections` of the type manifest (repeatable).
+    #[arg(long = "kernel-stack-section")]
+    kernel_stack_sections: Vec<String>,
     /// `[kernel] max_threads` of the type manifest.
     #[arg(long)]
     max_threads: Option<u32>,
@@ -60,6 +63,9 @@ fn main() -> ExitCode {
     }
     if !cli.kernel_sections.is_empty() {
         builder = builder.kernel_sections(cli.kernel_sections);
+    }
+    if !cli.kernel_stack_sections.is_empty() {
+        builder = builder.kernel_stack_sections(cli.kernel_stack_sections);
     }
     if let Some(max) = cli.max_threads {
         builder = builder.max_threads(max);

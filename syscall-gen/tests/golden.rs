@@ -89,3 +89,14 @@ fn manifest_lists_the_annotated_types() {
     assert_eq!(entries.len(), 7);
     assert_eq!(value["kernel"]["max_threads"].as_integer(), Some(32));
 }
+
+#[test]
+fn manifest_is_accepted_by_kobject_scan() {
+    let generated =
+        common::fixture_builder(Abi::ARMV7M).kernel_stack_sections([".user_stacks"]).generate().unwrap();
+    let text = &generated.file("kobject_types.toml").unwrap().contents;
+    let manifest = kobject_scan::manifest::Manifest::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(manifest.types.len(), 7);
+    assert_eq!(manifest.kernel.max_threads, 32);
+    assert_eq!(manifest.kernel.stack_sections, [".user_stacks"]);
+}
