@@ -178,7 +178,10 @@ fn reserved_section(out: &mut String, section: &str, size: u64, region: &str, lo
     let start = format!("{symbol}_start");
     let _ = writeln!(out, "{section} : ALIGN({TABLE_ALIGN})\n{{");
     let _ = writeln!(out, "    {start} = .;");
+    // The table's parts (header, entries, pilots) come as `{section}.N` input sections and
+    // must stay in that order.
     let _ = writeln!(out, "    KEEP(*({section}))");
+    let _ = writeln!(out, "    KEEP(*(SORT_BY_NAME({section}.*)))");
     let _ = writeln!(
         out,
         "    ASSERT(. <= {start} + {size:#x}, \"{section} is larger than its {size:#x}-byte \

@@ -29,6 +29,9 @@ enum Command {
     Build {
         #[arg(long, value_enum)]
         image: Option<rtos::Image>,
+        /// How the object table gets into the image.
+        #[arg(long, value_enum, default_value = "patch")]
+        table: rtos::TableMode,
     },
     /// Build an image and boot it in QEMU, forwarding its UART.
     Run {
@@ -69,18 +72,22 @@ fn main() -> ExitCode {
 fn dispatch(command: Command) -> Result<ExitCode> {
     let root = workspace_root();
     match command {
-        Command::Build { image } => {
+        Command::Build { image, table } => {
             tools::ensure(tools::IMAGE)?;
             let images = image.map_or_else(|| vec![rtos::Image::Demo, rtos::Image::Tests], |i| vec![i]);
             for image in images {
-                let built = stage(&format!("build {} image", image.name()), || rtos::build(&root, image))?;
+                let built =
+                    stage(&format!("build {} image", image.name()), || rtos::build(&root, image, table))?;
+                println!("    {} kernel objects in the table", built.objects);
                 println!("    {}\n    {} (linker map)", built.elf.display(), built.map.display());
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Run { image, timeout } => {
             tools::ensure(tools::IMAGE)?;
-            let built = stage(&format!("build {} image", image.name()), || rtos::build(&root, image))?;
+            let built = stage(&format!("build {} image", image.name()), || {
+                rtos::build(&root, image, rtos::TableMode::Patch)
+            })?;
             let outcome =
                 stage("boot in QEMU mps2-an385", || qemu::run(&built.elf, Duration::from_secs(timeout)))?;
             match (outcome.timed_out, outcome.exit_code) {
@@ -106,7 +113,9 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             let mut cargo = cmd::new("cargo");
             cargo.args(["bench", "-p", package, "--bench", bench]).current_dir(&root);
             if let Bench::Scan = which {
-                let built = stage("build demo image", || rtos::build(&root, rtos::Image::Demo))?;
+                let built = stage("build demo image", || {
+                    rtos::build(&root, rtos::Image::Demo, rtos::TableMode::Patch)
+                })?;
                 cargo.env("RETROFIT_RTOS_ELF", &built.elf);
             }
             stage(&format!("bench {bench}"), || cmd::run_inherited(&mut cargo))?;

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{bail, Context, Result};
+use kobject_scan::table::{self, emit_c, Layout};
+use kobject_scan::Manifest;
 use linker_scripts::{Board, TableReservation};
 
 use crate::cmd;
@@ -32,10 +34,22 @@ impl Image {
     }
 }
 
+/// How the object table gets into the final image.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableMode {
+    /// Write the encoded table into the reserved sections of the linked image.
+    #[default]
+    Patch,
+    /// Compile the table as C and link again.
+    Relink,
+}
+
 /// The outputs of one image build.
 pub struct Built {
     pub elf: PathBuf,
     pub map: PathBuf,
+    /// Kernel objects in the image's table.
+    pub objects: usize,
 }
 
 const CC: &str = "arm-none-eabi-gcc";
@@ -62,12 +76,31 @@ const CFLAGS: &[&str] = &[
 /// Directories whose sources every image contains.
 const SHARED_SOURCE_DIRS: &[&str] = &["arch/arm", "kernel", "drivers", "lib"];
 
-/// Compiles and links `image` into `target/rtos/<image>/`.
-pub fn build(root: &Path, image: Image) -> Result<Built> {
+/// Compiles `image` and links it in two passes around the object table, into
+/// `target/rtos/<image>/` (`<image>-relink/` in relink mode):
+///
+/// 1. compile the sources and the manifest's generated files (`kobject_table.h`, type names);
+/// 2. link with a table reservation for the object count of the last build (0 at first) and
+///    scan it; if the count changed, link again with the exact reservation (nothing moves:
+///    the table lies after every kernel object);
+/// 3. fill the table: patch the bytes in, or compile it as C and link once more;
+/// 4. verify the table against a rescan of the final image, and check the memory layout.
+pub fn build(root: &Path, image: Image, mode: TableMode) -> Result<Built> {
     let rtos = root.join("examples/rtos");
-    let out = root.join("target/rtos").join(image.name());
+    let out = root.join("target/rtos").join(match mode {
+        TableMode::Patch => image.name().to_owned(),
+        TableMode::Relink => format!("{}-relink", image.name()),
+    });
+    let gen = out.join("gen");
     let obj_dir = out.join("obj");
-    std::fs::create_dir_all(&obj_dir).with_context(|| format!("creating {}", obj_dir.display()))?;
+    for dir in [&gen, &obj_dir] {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let manifest_path = rtos.join("kobjects.toml");
+    let manifest = Manifest::from_file(&manifest_path)?;
+    for (name, text) in table::manifest_files(&manifest)? {
+        write_if_changed(&gen.join(name), text.as_bytes())?;
+    }
 
     let mut sources = Vec::new();
     for dir in SHARED_SOURCE_DIRS.iter().copied().chain([image_dir(image)]) {
@@ -76,24 +109,77 @@ pub fn build(root: &Path, image: Image) -> Result<Built> {
     if sources.is_empty() {
         bail!("no C or assembler sources under {}", rtos.display());
     }
-
-    let objects: Vec<PathBuf> = sources
+    sources.push(gen.join("kobject_types.c"));
+    let mut objects: Vec<PathBuf> = sources
         .iter()
         .map(|src| {
-            let rel = src.strip_prefix(&rtos).unwrap_or(src);
+            let rel = src.strip_prefix(&rtos).or_else(|_| src.strip_prefix(&out)).unwrap_or(src);
             obj_dir.join(rel.to_string_lossy().replace(['/', '\\'], "__") + ".o")
         })
         .collect();
-    compile_all(&sources, &objects, &rtos.join("include"))?;
+    let includes = [rtos.join("include"), gen.clone()];
+    compile_all(&sources, &objects, &includes)?;
 
+    // The table source is the last link input; each pass swaps it.
+    let table_c = gen.join("kobject_table.c");
+    let table_o = obj_dir.join("kobject_table.o");
+    objects.push(table_o.clone());
     let fragments = out.join("ld");
-    write_fragments(&objects, TableReservation::default(), &fragments)?;
-
+    let script = rtos.join("link.ld");
     let elf = out.join(format!("rtos-{}.elf", image.name()));
     let map = out.join(format!("rtos-{}.map", image.name()));
-    link(&rtos.join("link.ld"), &fragments, &objects, &elf, &map)?;
+    let count_file = out.join("kobject-count");
+    // Cortex-M3: 32-bit little-endian addresses.
+    let layout =
+        Layout { pointer_bytes: 4, big_endian: false, perm_bytes: manifest.kernel.max_threads.div_ceil(8) };
+
+    let link_with_table = |source: &str, count: usize| -> Result<Vec<u8>> {
+        write_if_changed(&table_c, source.as_bytes())?;
+        compile_all(std::slice::from_ref(&table_c), std::slice::from_ref(&table_o), &includes)?;
+        let reservation =
+            TableReservation { rodata: layout.rom_size(count) as u64, data: layout.ram_size(count) as u64 };
+        write_fragments(&objects, reservation, &fragments)?;
+        link(&script, &fragments, &objects, &elf, &map)?;
+        std::fs::read(&elf).with_context(|| format!("reading {}", elf.display()))
+    };
+
+    let guess = std::fs::read_to_string(&count_file).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+    let mut linked = link_with_table(&emit_c::write_placeholder(guess, &layout), guess)?;
+    let inventory = kobject_scan::scan(&linked, &manifest).map_err(|e| e.in_file(&elf))?;
+    let count = inventory.objects.len();
+    if count != guess {
+        linked = link_with_table(&emit_c::write_placeholder(count, &layout), count)?;
+    }
+    write_if_changed(&count_file, format!("{count}\n").as_bytes())?;
+
+    let final_image = match mode {
+        TableMode::Patch => {
+            table::patch_image(&linked, &manifest).with_context(|| elf.display().to_string())?.0
+        }
+        TableMode::Relink => {
+            let built = table::build(&inventory, &manifest)?;
+            let source = emit_c::write_table(&built.table, &built.types);
+            let relinked = link_with_table(&source, count)?;
+            table::verify_image(&relinked, &manifest).with_context(|| elf.display().to_string())?;
+            relinked
+        }
+    };
+    if inventory
+        .objects
+        .iter()
+        .map(|o| o.address)
+        .ne(kobject_scan::scan(&final_image, &manifest)?.objects.iter().map(|o| o.address))
+    {
+        bail!("{}: kernel objects moved between the first and the final link", elf.display());
+    }
+    write_if_changed(&elf, &final_image)?;
     check_layout(&elf)?;
-    Ok(Built { elf, map })
+    Ok(Built { elf, map, objects: count })
+}
+
+fn write_if_changed(path: &Path, content: &[u8]) -> Result<()> {
+    table::write_if_changed(path, content).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
 
 /// Lays out user memory and the object table's reservation for the link inputs, writing the
@@ -133,7 +219,7 @@ fn check_layout(elf: &Path) -> Result<()> {
 }
 
 /// Compiles `sources[i]` into `objects[i]`, one compiler process per core at a time.
-fn compile_all(sources: &[PathBuf], objects: &[PathBuf], include: &Path) -> Result<()> {
+fn compile_all(sources: &[PathBuf], objects: &[PathBuf], includes: &[PathBuf]) -> Result<()> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let next = AtomicUsize::new(0);
     let compile_next = || -> Result<()> {
@@ -143,7 +229,11 @@ fn compile_all(sources: &[PathBuf], objects: &[PathBuf], include: &Path) -> Resu
                 return Ok(());
             };
             let mut c = cmd::new(CC);
-            c.args(CFLAGS).arg("-I").arg(include).arg("-c").arg(src).arg("-o").arg(&objects[i]);
+            c.args(CFLAGS);
+            for dir in includes {
+                c.arg("-I").arg(dir);
+            }
+            c.arg("-c").arg(src).arg("-o").arg(&objects[i]);
             cmd::run(&mut c)?;
         }
     };

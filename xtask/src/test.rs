@@ -45,6 +45,7 @@ pub fn run_all(root: &Path) -> Result<Tally> {
     tally.add(stage("host tests (cargo test --workspace)", || cargo_tests(root))?);
     tally.add(stage("guest tests (QEMU mps2-an385)", || guest_tests(root))?);
     tally.add(stage("demo boots (QEMU mps2-an385)", || demo_boots(root))?);
+    tally.add(stage("object table: patch and relink modes agree", || table_modes_agree(root))?);
     Ok(tally)
 }
 
@@ -110,7 +111,7 @@ pub fn parse_cargo_test(log: &[String]) -> Tally {
 }
 
 fn guest_tests(root: &Path) -> Result<Tally> {
-    let built = rtos::build(root, rtos::Image::Tests)?;
+    let built = rtos::build(root, rtos::Image::Tests, rtos::TableMode::Patch)?;
     let outcome = qemu::run(&built.elf, GUEST_TIMEOUT)?;
     Ok(judge_guest(&outcome))
 }
@@ -155,7 +156,7 @@ fn parse_summary(text: &str) -> Option<(u64, u64)> {
 }
 
 fn demo_boots(root: &Path) -> Result<Tally> {
-    let built = rtos::build(root, rtos::Image::Demo)?;
+    let built = rtos::build(root, rtos::Image::Demo, rtos::TableMode::Patch)?;
     let outcome = qemu::run(&built.elf, GUEST_TIMEOUT)?;
     let mut tally = Tally::default();
     if outcome.exit_code == Some(0) {
@@ -166,6 +167,30 @@ fn demo_boots(root: &Path) -> Result<Tally> {
             outcome.exit_code,
             if outcome.timed_out { " (timed out)" } else { "" }
         ));
+    }
+    Ok(tally)
+}
+
+/// Both ways of filling the object table must give the same table bytes at the same place.
+fn table_modes_agree(root: &Path) -> Result<Tally> {
+    let section = |elf: &Path| -> Result<(u64, Vec<u8>)> {
+        use object::{Object as _, ObjectSection as _};
+        let bytes = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
+        let file = object::File::parse(&*bytes)?;
+        let rom = file
+            .section_by_name(kobject_scan::table::emit_c::ROM_SECTION)
+            .with_context(|| format!("{}: no object table section", elf.display()))?;
+        Ok((rom.address(), rom.data()?.to_vec()))
+    };
+    let mut tally = Tally::default();
+    for image in [rtos::Image::Demo, rtos::Image::Tests] {
+        let patched = rtos::build(root, image, rtos::TableMode::Patch)?;
+        let relinked = rtos::build(root, image, rtos::TableMode::Relink)?;
+        if section(&patched.elf)? == section(&relinked.elf)? {
+            tally.pass();
+        } else {
+            tally.fail(format!("object table: {} image differs between patch and relink mode", image.name()));
+        }
     }
     Ok(tally)
 }

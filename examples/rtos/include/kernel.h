@@ -190,6 +190,9 @@ int k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, size_t sta
 void k_thread_name_set(struct k_thread *thread, const char *name);
 /* The name for reports: never NULL. */
 const char *k_thread_name_get(const struct k_thread *thread);
+
+/* The name of kernel object type `type` (enum k_obj_type in the generated kobject_table.h). */
+const char *k_object_type_name(unsigned int type);
 struct k_thread *k_current_get(void);
 int k_thread_priority_get(struct k_thread *thread);
 int k_thread_priority_set(struct k_thread *thread, int prio);

@@ -24,6 +24,9 @@ void z_thread_setup(struct k_thread *thread, k_thread_stack_t *stack, size_t sta
 /* Whether the thread has overwritten the sentinel at the bottom of its stack. */
 bool z_stack_overflowed(const struct k_thread *thread);
 void z_ready(struct k_thread *thread);
+
+/* Copies each kernel object's boot flags from the object table into its run-time state. */
+void z_object_table_init(void);
 /* Moves the current thread onto `wait_q` (or to sleep when NULL) with a timeout. */
 void z_pend_current(struct k_wait_q *wait_q, k_timeout_t timeout);
 /* Switches away and releases the lock `key`; returns the thread's swap_result once it runs

@@ -40,6 +40,7 @@ static void start_thread(struct k_thread *thread, k_thread_stack_t *stack, size_
 void z_kernel_start(void)
 {
 	irq_lock(); /* released by the first switch */
+	z_object_table_init();
 	z_devices_init();
 	start_thread(&z_idle_thread, z_idle_stack, sizeof(z_idle_stack), idle, NULL, K_LOWEST_PRIO,
 		     "idle");
