@@ -481,12 +481,16 @@ fn one_per_address<'s>(
                 group
                     .sort_by(|a, b| b.size.cmp(&a.size).then(a.kind.cmp(&b.kind)).then(text(a).cmp(text(b))));
                 if let Some((winner, losers)) = group.split_first() {
+                    let describe = |o: &Object| {
+                        let tag = types.get(usize::from(o.struct_index)).map_or("?", |t| t.tag.as_str());
+                        format!("`{}` ({tag}, {} bytes)", text(o), o.size)
+                    };
                     notes.push(format!(
-                        "{} objects start at {:#x}: kept `{}`, rejected {}",
+                        "{} objects start at {:#x}: kept {}, rejected {}",
                         group.len(),
                         address,
-                        text(winner),
-                        losers.iter().map(|o| format!("`{}`", text(o))).collect::<Vec<_>>().join(", ")
+                        describe(winner),
+                        losers.iter().map(describe).collect::<Vec<_>>().join(", ")
                     ));
                     for loser in losers {
                         let reason = Reason::SharedAddress { kept: text(winner).to_string() };
