@@ -9,11 +9,12 @@
 #include "runner.h"
 
 extern const struct test_suite sched_tests, thread_tests, sem_tests, mutex_tests, msgq_tests,
-	object_tests, fault_tests, format_tests, table_tests;
+	object_tests, fault_tests, format_tests, table_tests,
+	partition_tests;
 
 static const struct test_suite *const suites[] = {
 	&format_tests, &sched_tests, &thread_tests, &sem_tests,
-	&mutex_tests,  &msgq_tests,  &object_tests, &fault_tests, &table_tests,
+	&mutex_tests,  &msgq_tests,  &object_tests, &fault_tests, &table_tests, &partition_tests,
 };
 
 /* Ticks a finished case's helpers get to end before they count as left running. */
