@@ -56,6 +56,8 @@ enum Bench {
     Scan,
     /// syscall-gen over a generated corpus of 2,000 headers.
     Syscalls,
+    /// linker-scripts' partition packing per MPU model.
+    Layout,
 }
 
 fn main() -> ExitCode {
@@ -108,6 +110,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             let (package, bench) = match which {
                 Bench::Scan => ("kobject-scan", "scan"),
                 Bench::Syscalls => ("syscall-gen", "syscalls"),
+                Bench::Layout => ("linker-scripts", "layout"),
             };
             tools::ensure(tools::IMAGE)?;
             let mut cargo = cmd::new("cargo");
