@@ -87,7 +87,7 @@ pub fn scan(image: &[u8], manifest: &Manifest) -> Result<Inventory> {
     let image = image::Image::parse(image)?;
     let data = DwarfData::load(&image)?;
     let dwarf = data.dwarf();
-    let units = Units::load(&dwarf)?;
+    let mut units = Units::load(&dwarf)?;
     let index = TagIndex::new(manifest);
     // Units are independent until the rules: contiguous runs of them go to the cores, and the
     // runs are joined in unit order so the result does not depend on scheduling.
@@ -110,6 +110,8 @@ pub fn scan(image: &[u8], manifest: &Manifest) -> Result<Inventory> {
         found.push(part);
         structs.extend(defs);
     }
+    // The rules read no DIEs: free the abbreviation tables before the parts are joined.
+    units.release_abbreviations();
     let found = collect::Found::join(found);
     collect::build_inventory(&image, &units, manifest, found, &structs)
 }

@@ -198,6 +198,14 @@ impl<'a> Units<'a> {
         Ok(Units { dwarf, units, signatures })
     }
 
+    /// Drop every unit's abbreviation table (a large share of the scan's memory). DIEs cannot
+    /// be read afterwards; unit names and offsets stay.
+    pub fn release_abbreviations(&mut self) {
+        for unit in &mut self.units {
+            unit.unit.abbreviations = std::sync::Arc::default();
+        }
+    }
+
     /// Index of the unit holding `die`.
     pub fn unit_of(&self, die: DieRef) -> Option<usize> {
         let after = self.units.partition_point(|u| (u.sect, u.start) <= (die.sect, die.offset));
