@@ -21,7 +21,7 @@ pub struct Parsed {
     pub kobjects: Vec<KobjectType>,
 }
 
-/// Prefix of the generated code's own identifiers; parameters may not use it.
+/// Prefix (in any case) of the generated code's own identifiers; parameters may not use it.
 pub const RESERVED_PREFIX: &str = "sg_";
 
 /// Parses one preprocessed header. Refusals are collected; declarations after a refused one
@@ -248,7 +248,7 @@ impl<'a> Parser<'a> {
         match self.tokens.get(self.pos) {
             Some(t) if t.kind == TokenKind::Ident => {
                 let (name, span) = self.ident("a parameter name")?;
-                if name.starts_with(RESERVED_PREFIX) {
+                if name.to_ascii_lowercase().starts_with(RESERVED_PREFIX) {
                     return Err(self.error(
                         span,
                         format!("parameter names starting with `{RESERVED_PREFIX}` are reserved for the generated code"),

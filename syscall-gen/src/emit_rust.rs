@@ -149,24 +149,24 @@ fn wrapper(s: &Syscall, id: &Ident) -> Result<TokenStream, Error> {
     for p in &s.params {
         let pname = rust_ident(&p.name)?;
         let ty = rust_type(&p.ty, s)?;
-        puts.push(quote! { sg_put(&mut w, &mut n, &#pname); });
+        puts.push(quote! { sg_put(&mut sg_w, &mut sg_n, &#pname); });
         words.push(quote!(sg_words::<#ty>()));
         params.push(quote!(#pname: #ty));
     }
     let (ret_ty, ret_expr) = if s.ret.is_void() {
-        (quote!(), quote! { let _ = (lo, hi); })
+        (quote!(), quote! { let _ = (sg_lo, sg_hi); })
     } else {
         let ty = rust_type(&s.ret, s)?;
-        (quote!(-> #ty), quote! { unsafe { sg_result(lo, hi) } })
+        (quote!(-> #ty), quote! { unsafe { sg_result(sg_lo, sg_hi) } })
     };
     let (nwords, pack) = if s.params.is_empty() {
-        (quote!(0), quote! { let w = [0usize; sg_array_words(SG_NWORDS)]; })
+        (quote!(0), quote! { let sg_w = [0usize; sg_array_words(SG_NWORDS)]; })
     } else {
         (
             quote!(#(#words)+*),
             quote! {
-                let mut w = [0usize; sg_array_words(SG_NWORDS)];
-                let mut n = 0;
+                let mut sg_w = [0usize; sg_array_words(SG_NWORDS)];
+                let mut sg_n = 0;
                 #(#puts)*
             },
         )
@@ -181,7 +181,8 @@ fn wrapper(s: &Syscall, id: &Ident) -> Result<TokenStream, Error> {
         pub unsafe fn #name(#(#params),*) #ret_ty {
             const SG_NWORDS: usize = #nwords;
             #pack
-            let (lo, hi) = unsafe { sg_invoke(&w, SG_NWORDS, #id) };
+            // Locals carry the reserved `sg_` prefix so that no parameter name shadows them.
+            let (sg_lo, sg_hi) = unsafe { sg_invoke(&sg_w, SG_NWORDS, #id) };
             #ret_expr
         }
     })

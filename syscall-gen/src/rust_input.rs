@@ -87,7 +87,7 @@ fn syscall(source: &SourceFile, f: &syn::ForeignItemFn) -> Result<Syscall, Sourc
             ));
         };
         let pname = pat.ident.to_string();
-        if pname.starts_with(RESERVED_PREFIX) {
+        if pname.to_ascii_lowercase().starts_with(RESERVED_PREFIX) {
             return Err(error_at(
                 source,
                 pat.span(),

@@ -195,3 +195,37 @@ include!("syscalls.rs");
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Compiles the Rust wrappers of `header` (as `wide.h`) with `prelude` in scope.
+fn compile_rust_wrappers(header: &str, prelude: &str) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("wide.h"), header).unwrap();
+    let generated = syscall_gen::Builder::new()
+        .include_dir(dir.path())
+        .header(dir.path().join("wide.h"))
+        .rust_wrappers(true)
+        .generate()
+        .unwrap();
+    std::fs::write(dir.path().join("syscalls.rs"), &generated.file("syscalls.rs").unwrap().contents).unwrap();
+    let lib = format!("#![allow(non_camel_case_types, dead_code)]\n{prelude}\ninclude!(\"syscalls.rs\");\n");
+    std::fs::write(dir.path().join("lib.rs"), lib).unwrap();
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let (src, out_dir) = (dir.path().join("lib.rs").display().to_string(), dir.path().display().to_string());
+    let out =
+        common::run_tool(&rustc, &["--edition", "2021", "--crate-type", "lib", "--out-dir", &out_dir, &src]);
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn rust_wrappers_refuse_wide_types_and_escape_keywords() {
+    let wide = "__syscall int k_wide(struct wide w);\n";
+    let prelude = "#[repr(C)] pub struct wide { a: u64, b: u64, c: u64 }";
+    let (ok, stderr) = compile_rust_wrappers(wide, prelude);
+    assert!(!ok && stderr.contains("a system-call argument is wider than two words"), "{stderr}");
+    let wide_ret = "__syscall struct wide k_wide_ret(void);\n";
+    let (ok, stderr) = compile_rust_wrappers(wide_ret, prelude);
+    assert!(!ok && stderr.contains("a system-call result is wider than two words"), "{stderr}");
+    let keywords = "__syscall int k_kw(int type, unsigned ref, long self);\n";
+    let (ok, stderr) = compile_rust_wrappers(keywords, "");
+    assert!(ok, "{stderr}");
+}

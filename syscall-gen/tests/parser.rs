@@ -172,6 +172,7 @@ fn refuses_other_malformed_prototypes() {
     check("__syscall int k_x(int cb(int));", "has function type", 1, 25);
     check("__syscall int k_x(_Atomic int a);", "not supported", 1, 19);
     check("__syscall int k_x(int sg_w);", "reserved", 1, 23);
+    check("__syscall int k_x(int SG_NWORDS);", "reserved", 1, 23);
     check("__syscall int k_x(int a)", "expected `;`", 1, 25);
     check("__syscall int (k_x)(int a);", "name", 1, 15);
 }
