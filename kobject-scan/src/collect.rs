@@ -420,8 +420,23 @@ pub fn build_inventory(
     let mut keep = keep.into_iter();
     objects.retain(|_| keep.next().unwrap_or(false));
 
-    // Stable sort: candidates arrive as long ascending runs (per unit and section), which it merges.
-    objects.sort_by(|a, b| a.address.cmp(&b.address).then_with(|| text(a).cmp(text(b))));
+    // By address (a plain integer key: fast), then each run of equal addresses by symbol, so
+    // the order is total and deterministic.
+    objects.sort_unstable_by_key(|o| o.address);
+    for run in objects.chunk_by_mut(|a, b| a.address == b.address) {
+        if run.len() > 1 {
+            run.sort_unstable_by(|a, b| {
+                text(a).cmp(text(b)).then_with(|| {
+                    (a.type_index, a.struct_index, a.size, a.kind).cmp(&(
+                        b.type_index,
+                        b.struct_index,
+                        b.size,
+                        b.kind,
+                    ))
+                })
+            });
+        }
+    }
     // The same object reached twice (a common symbol in two units, an abstract and a concrete
     // instance of one function static) is one object.
     objects.dedup_by(|b, a| {

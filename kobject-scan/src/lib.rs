@@ -142,9 +142,6 @@ fn scan_units(
             }
         }
     }
-    // Growth left up to half of each buffer unused; return it before the parts are joined.
-    found.objects.shrink_to_fit();
-    found.symbols.shrink_to_fit();
     Ok((found, walked.structs))
 }
 
