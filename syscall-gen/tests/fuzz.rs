@@ -81,3 +81,23 @@ fn mutated_headers_never_panic() {
     // Both outcomes must occur, or the mutations test nothing.
     assert!(accepted > 100 && refused > 100, "accepted {accepted}, refused {refused}");
 }
+
+#[test]
+fn mutated_rust_inputs_never_panic() {
+    let path = common::fixtures().join("rust/calls.rs");
+    let base = std::fs::read(&path).unwrap();
+    let mut rng = Rng(0x0bad_5eed_1234_5678);
+    let (mut accepted, mut refused) = (0, 0);
+    for _ in 0..1500 {
+        let text = String::from_utf8_lossy(&mutate(&mut rng, &base)).into_owned();
+        match syscall_gen::rust_input::parse(&SourceFile::new(&path, text)) {
+            Ok(_) => accepted += 1,
+            Err(Error::Source(errors)) => {
+                refused += 1;
+                assert!(errors.iter().all(|e| e.line >= 1 && !e.rendered.is_empty()));
+            }
+            Err(e) => panic!("non-source error: {e}"),
+        }
+    }
+    assert!(accepted > 50 && refused > 50, "accepted {accepted}, refused {refused}");
+}

@@ -75,3 +75,12 @@ fn rust_and_c_declarations_share_ids_and_duplicates() {
     let Error::Source(errors) = err else { panic!("{err:?}") };
     assert!(errors[0].message.contains("declared twice"));
 }
+
+#[test]
+fn fixture_file_reads_all_its_syscalls() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rust/calls.rs");
+    let (_, calls) = syscall_gen::rust_input::read(&path).unwrap();
+    let names: Vec<&str> = calls.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["k_sem_give", "k_uptime_add", "k_log"]);
+    assert_eq!(calls[2].params[2].ty.declare("data"), "const void * const *data");
+}
