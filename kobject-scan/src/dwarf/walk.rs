@@ -73,18 +73,14 @@ pub fn walk_unit<'a>(
                 let mut name = None;
                 let mut origin = None;
                 let mut ty = None;
-                for spec in abbrev.attributes() {
-                    if !matches!(
-                        spec.name(),
-                        constants::DW_AT_location
-                            | constants::DW_AT_name
-                            | constants::DW_AT_specification
-                            | constants::DW_AT_abstract_origin
-                            | constants::DW_AT_type
-                    ) {
-                        entries.skip_attributes(std::slice::from_ref(spec)).map_err(dwarf_error(die))?;
-                        continue;
-                    }
+                // Runs of attributes the scan does not need are skipped in one step each.
+                let mut rest = abbrev.attributes();
+                while !rest.is_empty() {
+                    let skip = rest.iter().take_while(|spec| !needed_by_variable(spec.name())).count();
+                    let (skipped, tail) = rest.split_at(skip);
+                    entries.skip_attributes(skipped).map_err(dwarf_error(die))?;
+                    let Some((spec, tail)) = tail.split_first() else { break };
+                    rest = tail;
                     let attr = entries.read_attribute(*spec).map_err(dwarf_error(die))?;
                     match attr.name() {
                         constants::DW_AT_location => location = Some(attr.value()),
@@ -92,8 +88,7 @@ pub fn walk_unit<'a>(
                         constants::DW_AT_specification | constants::DW_AT_abstract_origin => {
                             origin = units.reference(unit, die, &attr.value())?
                         }
-                        constants::DW_AT_type => ty = units.reference(unit, die, &attr.value())?,
-                        _ => {}
+                        _ => ty = units.reference(unit, die, &attr.value())?,
                     }
                 }
                 let Some(address) =
@@ -148,6 +143,18 @@ pub fn walk_unit<'a>(
         }
     }
     Ok(())
+}
+
+/// The attributes of a variable DIE the first pass reads; all others are skipped.
+fn needed_by_variable(name: constants::DwAt) -> bool {
+    matches!(
+        name,
+        constants::DW_AT_location
+            | constants::DW_AT_name
+            | constants::DW_AT_specification
+            | constants::DW_AT_abstract_origin
+            | constants::DW_AT_type
+    )
 }
 
 /// The static address a location expression denotes: `DW_OP_addr`/`DW_OP_addrx`, optionally
