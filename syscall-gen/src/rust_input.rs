@@ -1,7 +1,7 @@
 //! Second input format: `#[syscall]` items in Rust `extern "C"` blocks, read with `syn` and
 //! mapped to the same model (and so the same IDs) as C prototypes.
 //!
-//! ```ignore
+//! ```text
 //! unsafe extern "C" {
 //!     #[syscall]
 //!     fn k_sem_give(sem: *mut k_sem) -> i32;
