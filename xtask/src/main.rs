@@ -58,6 +58,8 @@ enum Bench {
     Syscalls,
     /// linker-scripts' partition packing per MPU model.
     Layout,
+    /// Object-table generation for 100 to 100,000 keys.
+    Table,
 }
 
 fn main() -> ExitCode {
@@ -111,6 +113,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 Bench::Scan => ("kobject-scan", "scan"),
                 Bench::Syscalls => ("syscall-gen", "syscalls"),
                 Bench::Layout => ("linker-scripts", "layout"),
+                Bench::Table => ("kobject-scan", "table"),
             };
             tools::ensure(tools::IMAGE)?;
             let mut cargo = cmd::new("cargo");
