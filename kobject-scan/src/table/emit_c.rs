@@ -70,8 +70,8 @@ pub fn write_header(types: &[CType], perm_bytes: u32) -> String {
          };\n\n\
          extern const struct k_object_table k_object_table;\n\
          extern const char *const k_obj_type_names[K_OBJ_TYPE_COUNT];\n\n\
-         /* The entry for `p`, or NULL if `p` is not a kernel object. Straight-line code: two\n\
-         \x20* multiplies, two multiply-high reductions, one pilot load, one key compare. */\n\
+         /* The entry for `p`, or NULL if `p` is not a kernel object. Straight-line code: three\n\
+         \x20* multiplies, one pilot load, one multiply-high reduction, one key compare. */\n\
          static inline const struct k_object_entry *k_object_find_in(const struct k_object_table *t, const void *p)\n\
          {\n\
          \x20   uintptr_t key = (uintptr_t)p;\n\

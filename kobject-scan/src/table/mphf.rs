@@ -1,8 +1,9 @@
 //! A minimal perfect hash over object addresses, cheap to evaluate on a Cortex-M3.
 //!
 //! Every key is mapped to a distinct slot in `0..N` (no holes), so the table the kernel indexes
-//! has exactly one entry per object. The lookup is straight-line code: two 32-bit multiplies, two
-//! multiply-high range reductions, one 16-bit pilot load, one key compare at the end.
+//! has exactly one entry per object. The lookup is straight-line code: three 32-bit multiplies,
+//! a shift for the bucket, one 16-bit pilot load, one multiply-high range reduction and one key
+//! compare at the end.
 //!
 //! ```text
 //! h    = lo(key) * key_mul  [^ hi(key) * high_mul  on 64-bit targets]
@@ -51,15 +52,6 @@ pub enum BuildError {
 pub enum KeyWidth {
     Bits32,
     Bits64,
-}
-
-impl KeyWidth {
-    pub fn bits(self) -> u32 {
-        match self {
-            KeyWidth::Bits32 => 32,
-            KeyWidth::Bits64 => 64,
-        }
-    }
 }
 
 /// The parameters of a built hash: everything the lookup needs besides the keys.
