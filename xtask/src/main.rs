@@ -3,6 +3,7 @@
 //! Build automation in Rust (no Makefiles, no shell scripts): every command prints each stage
 //! it runs and how long the stage took.
 
+mod bench_table;
 mod cmd;
 mod qemu;
 mod rtos;
@@ -58,7 +59,8 @@ enum Bench {
     Syscalls,
     /// linker-scripts' partition packing per MPU model.
     Layout,
-    /// Object-table generation for 100 to 100,000 keys.
+    /// Object-table generation for 100 to 100,000 keys, then lookups on the target in QEMU
+    /// next to a gperf table for the same keys.
     Table,
 }
 
@@ -125,6 +127,9 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 cargo.env("RETROFIT_RTOS_ELF", &built.elf);
             }
             stage(&format!("bench {bench}"), || cmd::run_inherited(&mut cargo))?;
+            if let Bench::Table = which {
+                stage("bench table lookups on the target (QEMU -icount)", || bench_table::run(&root))?;
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -19,6 +19,8 @@ pub const QEMU: Tool = Tool { program: "qemu-system-arm", package: "qemu-system-
 pub const CLANG: Tool = Tool { program: "clang", package: "clang" };
 /// …and for a big-endian target.
 pub const PPC_GCC: Tool = Tool { program: "powerpc-linux-gnu-gcc", package: "gcc-powerpc-linux-gnu" };
+/// The table benchmark compares against a gperf table, as Zephyr builds one.
+pub const GPERF: Tool = Tool { program: "gperf", package: "gperf" };
 pub const HOST_GCC: Tool = Tool { program: "gcc", package: "gcc" };
 
 /// What building and booting the RTOS needs.
