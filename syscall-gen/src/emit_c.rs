@@ -107,8 +107,12 @@ uintptr_t z_syscall_dispatch({trap});
 uintptr_t z_syscall_not_configured({handler});
 
 /* Hooks the kernel provides. */
-/* Nonzero when the caller runs in user mode (wrappers then trap instead of calling z_impl_). */
+/* Nonzero when the caller runs in user mode (wrappers then trap instead of calling z_impl_).
+ * Every kernel-mode call pays for this check: a kernel may define it as a macro (for example
+ * over an inline function) before including the wrappers, and then this declaration yields. */
+#ifndef z_syscall_in_user_context
 int z_syscall_in_user_context(void);
+#endif
 /* Nonzero when the calling user thread may read [addr, addr + size). */
 int z_syscall_user_readable(const void *addr, size_t size);
 /* Kills the calling thread; if it returns, the stub returns 0 and clears the high word. */
