@@ -99,6 +99,7 @@ pub fn abi_header(abi: &Abi) -> String {
 typedef uintptr_t (*k_syscall_handler_t)({handler});
 
 extern const k_syscall_handler_t k_syscall_table[K_SYSCALL_LIMIT];
+extern const char *const k_syscall_names[K_SYSCALL_LIMIT];
 
 /* The kernel's trap handler calls this with the words and ID the user passed. */
 uintptr_t z_syscall_dispatch({trap});
@@ -284,10 +285,14 @@ static uintptr_t sg_bad_id({handler})
             }
         }
     }
+    out.push_str("\t[K_SYSCALL_BAD] = sg_bad_id,\n};\n\n/* Names for fault reports; NULL for retired IDs and gaps. */\n");
+    out.push_str("const char *const k_syscall_names[K_SYSCALL_LIMIT] = {\n");
+    for (name, _) in &ids.live {
+        let _ = writeln!(out, "\t[{}] = \"{name}\",", id_macro(name));
+    }
     let _ = write!(
         out,
-        r#"	[K_SYSCALL_BAD] = sg_bad_id,
-}};
+        r#"}};
 
 uintptr_t z_syscall_dispatch({trap})
 {{

@@ -25,7 +25,7 @@
 //!   and the hooks the kernel provides:
 //!   `int z_syscall_in_user_context(void)`, `int z_syscall_user_readable(const void *, size_t)`,
 //!   `void z_syscall_fault(unsigned int reason)`.
-//! * `syscall_dispatch.c`: `k_syscall_table`, the bad-ID handler, a weak alias to
+//! * `syscall_dispatch.c`: `k_syscall_table`, `k_syscall_names` (for fault reports), the bad-ID handler, a weak alias to
 //!   `z_syscall_not_configured` for every stub, and
 //!   `uintptr_t z_syscall_dispatch(a0…a5, id, uintptr_t *ret_hi)`, which the kernel's trap
 //!   handler calls with the caller's argument registers; it returns the low result word and
