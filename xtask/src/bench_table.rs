@@ -23,7 +23,7 @@ const INSTRUCTIONS_PER_TICK: f64 = 40.0;
 pub fn run(root: &Path) -> Result<()> {
     tools::ensure(&[tools::ARM_GCC, tools::QEMU, tools::GPERF])?;
     let built = rtos::build(root, rtos::Image::Tests, rtos::TableMode::Patch)?;
-    let manifest = kobject_scan::Manifest::from_file(&root.join("examples/rtos/kobjects.toml"))?;
+    let manifest = kobject_scan::Manifest::from_file(&built.manifest)?;
     let image = std::fs::read(&built.elf)?;
     let rtos_keys: Vec<u64> =
         kobject_scan::scan(&image, &manifest)?.objects.iter().map(|o| o.address).collect();

@@ -124,7 +124,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 let built = stage("build demo image", || {
                     rtos::build(&root, rtos::Image::Demo, rtos::TableMode::Patch)
                 })?;
-                cargo.env("RETROFIT_RTOS_ELF", &built.elf);
+                cargo.env("RETROFIT_RTOS_ELF", &built.elf).env("RETROFIT_RTOS_TYPES", &built.manifest);
             }
             stage(&format!("bench {bench}"), || cmd::run_inherited(&mut cargo))?;
             if let Bench::Table = which {

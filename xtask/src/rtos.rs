@@ -48,6 +48,8 @@ pub enum TableMode {
 pub struct Built {
     pub elf: PathBuf,
     pub map: PathBuf,
+    /// The type manifest generated from the RTOS headers.
+    pub manifest: PathBuf,
     /// Kernel objects in the image's table.
     pub objects: usize,
 }
@@ -73,6 +75,10 @@ const CFLAGS: &[&str] = &[
     "-fno-tree-loop-distribute-patterns",
 ];
 
+/// Threads that can hold object permissions (and run in user mode): the size of every
+/// object's permission mask.
+const MAX_THREADS: u32 = 32;
+
 /// Directories whose sources every image contains.
 const SHARED_SOURCE_DIRS: &[&str] = &["arch/arm", "kernel", "drivers", "lib"];
 
@@ -96,8 +102,8 @@ pub fn build(root: &Path, image: Image, mode: TableMode) -> Result<Built> {
     for dir in [&gen, &obj_dir] {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let manifest_path = rtos.join("kobjects.toml");
-    let manifest = Manifest::from_file(&manifest_path)?;
+    let syscalls = generate_syscalls(&rtos, image, &gen)?;
+    let manifest = Manifest::from_file(&syscalls.manifest)?;
     for (name, text) in table::manifest_files(&manifest)? {
         write_if_changed(&gen.join(name), text.as_bytes())?;
     }
@@ -110,6 +116,7 @@ pub fn build(root: &Path, image: Image, mode: TableMode) -> Result<Built> {
         bail!("no C or assembler sources under {}", rtos.display());
     }
     sources.push(gen.join("kobject_types.c"));
+    sources.extend(syscalls.sources);
     let mut objects: Vec<PathBuf> = sources
         .iter()
         .map(|src| {
@@ -174,7 +181,57 @@ pub fn build(root: &Path, image: Image, mode: TableMode) -> Result<Built> {
     }
     write_if_changed(&elf, &final_image)?;
     check_layout(&elf)?;
-    Ok(Built { elf, map, objects: count })
+    Ok(Built { elf, map, manifest: syscalls.manifest, objects: count })
+}
+
+/// What syscall-gen produced for an image.
+struct Syscalls {
+    /// The kernel-object type manifest, from the `__kobject` annotations.
+    manifest: PathBuf,
+    /// The dispatcher and every header's marshalling stubs, to compile with the kernel.
+    sources: Vec<PathBuf>,
+}
+
+/// Headers of the kernel and of the image's application that declare system calls or kernel
+/// object types.
+fn syscall_headers(rtos: &Path, image: Image) -> Result<Vec<PathBuf>> {
+    let mut headers = Vec::new();
+    for dir in [rtos.join("include"), rtos.join(image_dir(image))] {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        found.retain(|p| p.extension().is_some_and(|e| e == "h"));
+        found.sort();
+        headers.extend(found);
+    }
+    Ok(headers)
+}
+
+/// Runs syscall-gen over the headers: system-call IDs, dispatcher, wrappers, stubs and the
+/// type manifest kobject-scan reads, into `gen` (written only when changed).
+fn generate_syscalls(rtos: &Path, image: Image, gen: &Path) -> Result<Syscalls> {
+    let builder = syscall_headers(rtos, image)?
+        .into_iter()
+        .fold(syscall_gen::Builder::new(), |b, h| b.header(h))
+        .abi(syscall_gen::Abi::ARMV7M)
+        .include_dir(rtos.join("include"))
+        .include_dir(rtos.join(image_dir(image)))
+        .out_dir(gen)
+        // Kernel memory (link.ld): .data (with the device table), .bss and .noinit (kernel
+        // stacks). Thread stacks any thread may use live in user memory, MPU-aligned: kernel
+        // objects too, but nothing else may live there.
+        .kernel_sections([".data", ".bss", ".noinit"])
+        .kernel_stack_sections([".user_stacks"])
+        .max_threads(MAX_THREADS);
+    let (generated, _) = builder.run().map_err(|e| anyhow::anyhow!("syscall-gen: {e}"))?;
+    let sources = generated
+        .files
+        .iter()
+        .filter(|f| f.path.ends_with(".c"))
+        .map(|f| gen.join(&f.path))
+        .collect();
+    Ok(Syscalls { manifest: gen.join("kobject_types.toml"), sources })
 }
 
 fn write_if_changed(path: &Path, content: &[u8]) -> Result<()> {

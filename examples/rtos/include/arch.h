@@ -64,6 +64,18 @@ static inline void arch_wait_for_interrupt(void)
 	__asm__ volatile("wfi");
 }
 
+/* Whether the caller runs in an unprivileged thread (user mode). Handler mode is always
+ * privileged, whatever CONTROL says about the interrupted thread. */
+static inline int arch_is_user_context(void)
+{
+	uint32_t value;
+	__asm__ volatile("mrs %0, ipsr" : "=r"(value));
+	if (value & 0x1ffu)
+		return 0;
+	__asm__ volatile("mrs %0, control" : "=r"(value));
+	return (int)(value & 1u);
+}
+
 /* Ends the emulation with `code` as QEMU's exit status (semihosting SYS_EXIT_EXTENDED). */
 __attribute__((noreturn)) void arch_system_exit(int code);
 

@@ -17,9 +17,13 @@
 
 #include "dlist.h"
 #include "kobject.h"
+#include "syscall.h"
 
 /* Error codes, returned negated. */
 #define EPERM 1
+#define ENOENT 2
+#define ENOMEM 12
+#define EFAULT 14
 #define EAGAIN 11
 #define EBUSY 16
 #define EINVAL 22
@@ -39,7 +43,7 @@ typedef int32_t k_timeout_t;
 #define K_MSEC(ms) ((k_timeout_t)((ms) * K_TICKS_PER_SEC / 1000))
 
 /* Ticks since boot. */
-uint32_t k_uptime_ticks(void);
+__syscall uint32_t k_uptime_ticks(void);
 
 /* ---- Threads ------------------------------------------------------------------------- */
 
@@ -58,10 +62,16 @@ enum k_thread_state {
 	K_THREAD_DEAD,
 };
 
+/* The privilege a thread runs with right now: a user thread is K_MODE_KERNEL while its system
+ * calls run. */
 enum k_thread_mode {
 	K_MODE_KERNEL, /* privileged */
-	K_MODE_USER,   /* unprivileged, confined by the MPU (a later issue) */
+	K_MODE_USER,   /* unprivileged, confined by the MPU to its stack and memory domain */
 };
+
+/* k_thread_create options. */
+#define K_USER (1u << 0)          /* run unprivileged (user mode) */
+#define K_INHERIT_PERMS (1u << 1) /* start with the creator's object permissions */
 
 /* Why a thread was stopped by a fault; K_FAULT_NONE for threads that ended normally. */
 enum k_fault_kind {
@@ -71,6 +81,22 @@ enum k_fault_kind {
 	K_FAULT_BUS,
 	K_FAULT_USAGE,
 	K_FAULT_STACK_OVERFLOW, /* the stack's bottom word was overwritten */
+	K_FAULT_SYSCALL,        /* a system call's check failed (the reason in fault_reason) */
+};
+
+/* Why a system call was refused; the calling thread is then stopped (see kernel/userspace.c). */
+enum k_syscall_refusal {
+	K_REFUSED_NONE,
+	K_REFUSED_BAD_ID,          /* no such system call */
+	K_REFUSED_NOT_CONFIGURED,  /* implementation not linked */
+	K_REFUSED_BAD_SVC,         /* an SVC number other than the system call's */
+	K_REFUSED_NOT_OBJECT,      /* the pointer is no kernel object */
+	K_REFUSED_WRONG_TYPE,      /* a kernel object of another type */
+	K_REFUSED_NO_PERMISSION,   /* the thread was not granted the object */
+	K_REFUSED_UNINITIALIZED,   /* the object was never initialised */
+	K_REFUSED_BUSY,            /* the object is in use (a live thread, a used stack) */
+	K_REFUSED_BAD_BUFFER,      /* memory the thread may not access, or a size that wraps */
+	K_REFUSED_BAD_ARGUMENT,    /* a value no user thread may pass */
 };
 
 typedef void (*k_thread_entry_t)(void *arg);
@@ -94,9 +120,19 @@ __kobject(thread) struct k_thread {
 	uint32_t saved_psp;
 	uint32_t saved_r4_r11[8];
 	uint32_t mode; /* enum k_thread_mode; selects CONTROL.nPRIV on every switch in */
-	/* Top of the thread's privileged stack, used for its system calls once it runs in user
-	 * mode; NULL for kernel-mode threads. */
+	/* Top of the thread's privileged stack, on which its system calls run; NULL for kernel
+	 * threads. */
 	void *priv_stack_top;
+	/* The user stack pointer saved on system-call entry, restored on return. */
+	uint32_t user_sp;
+	/* The ID of the system call in progress (arch/arm/syscall.S), for fault reports. */
+	uint32_t syscall_id;
+
+	uint8_t options;     /* K_USER, K_INHERIT_PERMS */
+	uint8_t perm_index;  /* bit in every object's permission mask; from the object table */
+	struct k_mem_domain *domain; /* memory a user thread may use beside its stack */
+	/* MPU regions of the stack and its guard, computed once at creation (arch/arm/mpu.c). */
+	uint32_t stack_region[2], guard_region[2];
 
 	struct dnode queue_node; /* in the ready queue or a wait queue */
 	struct dnode timeout_node;
@@ -120,6 +156,9 @@ __kobject(thread) struct k_thread {
 	uint32_t fault_cfsr;
 	uint32_t fault_pc;
 	uint32_t fault_addr; /* MMFAR or BFAR when valid, else 0 */
+	/* For K_FAULT_SYSCALL: enum k_syscall_refusal and the system call refused. */
+	uint8_t fault_reason;
+	uint32_t fault_syscall;
 };
 
 /* The lowest word of every thread stack holds this value; a thread found to have overwritten
@@ -169,43 +208,46 @@ struct z_static_thread {
 	k_thread_entry_t entry;
 	void *arg;
 	int prio;
+	uint32_t options;
 	const char *name;
 };
 
-#define K_THREAD_DEFINE(name, stack_size, entry, arg, prio)                                  \
+#define K_THREAD_DEFINE(name, stack_size, entry, arg, prio, options)                                \
 	_Static_assert((prio) >= 0 && (prio) < K_LOWEST_PRIO, "thread " #name ": priority"); \
 	_Static_assert((stack_size) >= K_THREAD_STACK_MIN, "thread " #name ": stack size");  \
 	K_THREAD_STACK_DEFINE(z_stack_##name, stack_size);                                   \
 	struct k_thread name;                                                                \
 	static const struct z_static_thread z_static_##name                                  \
 		__attribute__((section(".static_threads"), used)) = {                        \
-			&name, z_stack_##name, sizeof(z_stack_##name), entry, arg, prio, #name, \
+			&name, z_stack_##name, sizeof(z_stack_##name), entry, arg, prio, options, #name, \
 	}
 
 /* Starts `entry(arg)` on `stack` at `prio` (0 .. K_LOWEST_PRIO - 1). `thread` must be unused
  * or dead. Returns 0, -EINVAL (bad priority or stack) or -EBUSY (thread still alive). */
-int k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
-		    k_thread_entry_t entry, void *arg, int prio);
-/* A name set before k_thread_create is kept, so even the thread's first moments have it. */
+__syscall int k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
+			      k_thread_entry_t entry, void *arg, int prio, uint32_t options);
+/* A name set before k_thread_create is kept, so even the thread's first moments have it.
+ * Kernel threads only: the thread keeps the pointer. */
 void k_thread_name_set(struct k_thread *thread, const char *name);
 /* The name for reports: never NULL. */
 const char *k_thread_name_get(const struct k_thread *thread);
 
 /* The name of kernel object type `type` (enum k_obj_type in the generated kobject_table.h). */
 const char *k_object_type_name(unsigned int type);
-struct k_thread *k_current_get(void);
-int k_thread_priority_get(struct k_thread *thread);
-int k_thread_priority_set(struct k_thread *thread, int prio);
+__syscall struct k_thread *k_current_get(void);
+__syscall int k_thread_priority_get(struct k_thread *thread);
+__syscall int k_thread_priority_set(struct k_thread *thread, int prio);
 /* Waits until `thread` has ended: 0, -EAGAIN on timeout, -EBUSY with K_NO_WAIT,
  * -EDEADLK for the calling thread itself, -EINVAL for a thread never started. */
-int k_thread_join(struct k_thread *thread, k_timeout_t timeout);
+__syscall int k_thread_join(struct k_thread *thread, k_timeout_t timeout);
 /* Stops a thread wherever it is. Mutexes it holds pass to their next waiters. */
-void k_thread_abort(struct k_thread *thread);
-__attribute__((noreturn)) void k_thread_exit(void);
+__syscall void k_thread_abort(struct k_thread *thread);
+/* Ends the calling thread; never returns. */
+__syscall void k_thread_exit(void);
 /* Lets the other ready threads of the same priority run first. */
-void k_yield(void);
+__syscall void k_yield(void);
 /* Sleeps `ticks` ticks from the last tick; K_NO_WAIT yields. Returns 0. */
-int k_sleep(k_timeout_t ticks);
+__syscall int k_sleep(k_timeout_t ticks);
 
 /* ---- Semaphores ---------------------------------------------------------------------- */
 
@@ -217,17 +259,18 @@ __kobject(object) struct k_sem {
 
 #define K_SEM_DEFINE(name, initial, max)                                                     \
 	struct k_sem name = {.count = (initial), .limit = (max)};                          \
+	Z_OBJECT_INITIALIZED(name);                                                         \
 	_Static_assert((max) > 0 && (initial) <= (max), "semaphore " #name ": bad counts")
 
 /* Returns -EINVAL unless 0 < limit and initial <= limit. */
-int k_sem_init(struct k_sem *sem, uint32_t initial, uint32_t limit);
+__syscall int k_sem_init(struct k_sem *sem, uint32_t initial, uint32_t limit);
 /* Wakes the highest-priority waiter, or counts up to the limit. */
-void k_sem_give(struct k_sem *sem);
+__syscall void k_sem_give(struct k_sem *sem);
 /* 0, -EBUSY (K_NO_WAIT and zero count) or -EAGAIN (timeout, reset). */
-int k_sem_take(struct k_sem *sem, k_timeout_t timeout);
+__syscall int k_sem_take(struct k_sem *sem, k_timeout_t timeout);
 /* Zeroes the count; waiters return -EAGAIN. */
-void k_sem_reset(struct k_sem *sem);
-uint32_t k_sem_count_get(struct k_sem *sem);
+__syscall void k_sem_reset(struct k_sem *sem);
+__syscall uint32_t k_sem_count_get(struct k_sem *sem);
 
 /* ---- Mutexes ------------------------------------------------------------------------- */
 
@@ -241,13 +284,15 @@ __kobject(object) struct k_mutex {
 	struct k_mutex *next_held; /* the owner's list of held mutexes */
 };
 
-#define K_MUTEX_DEFINE(name) struct k_mutex name = {.owner = NULL}
+#define K_MUTEX_DEFINE(name)                                                                 \
+	struct k_mutex name = {.owner = NULL};                                              \
+	Z_OBJECT_INITIALIZED(name)
 
-int k_mutex_init(struct k_mutex *mutex);
+__syscall int k_mutex_init(struct k_mutex *mutex);
 /* 0, -EBUSY (K_NO_WAIT and locked by another thread) or -EAGAIN (timeout). */
-int k_mutex_lock(struct k_mutex *mutex, k_timeout_t timeout);
+__syscall int k_mutex_lock(struct k_mutex *mutex, k_timeout_t timeout);
 /* 0, -EINVAL (not locked) or -EPERM (locked by another thread). */
-int k_mutex_unlock(struct k_mutex *mutex);
+__syscall int k_mutex_unlock(struct k_mutex *mutex);
 
 /* ---- Message queues ------------------------------------------------------------------ */
 
@@ -268,16 +313,96 @@ __kobject(object) struct k_msgq {
 		.buffer = (char[(msg_size_) * (max_msgs_)]){0},                             \
 		.msg_size = (msg_size_),                                                    \
 		.max_msgs = (max_msgs_),                                                    \
-	}
+	};                                                                                  \
+	Z_OBJECT_INITIALIZED(name)
 
-/* Returns -EINVAL for a zero message size or count. */
+/* Returns -EINVAL for a zero message size or count. Kernel threads only: the queue keeps the
+ * buffer, which must stay kernel memory. */
 int k_msgq_init(struct k_msgq *msgq, void *buffer, uint32_t msg_size, uint32_t max_msgs);
 /* 0, -ENOMSG (full with K_NO_WAIT, or purged while waiting) or -EAGAIN (timeout). */
-int k_msgq_put(struct k_msgq *msgq, const void *msg, k_timeout_t timeout);
+__syscall int k_msgq_put(struct k_msgq *msgq, const void *msg, k_timeout_t timeout);
 /* 0, -ENOMSG (empty with K_NO_WAIT) or -EAGAIN (timeout). */
-int k_msgq_get(struct k_msgq *msgq, void *msg, k_timeout_t timeout);
+__syscall int k_msgq_get(struct k_msgq *msgq, void *msg, k_timeout_t timeout);
 /* Drops every message; writers waiting on a full queue return -ENOMSG. */
-void k_msgq_purge(struct k_msgq *msgq);
-uint32_t k_msgq_num_used_get(struct k_msgq *msgq);
+__syscall void k_msgq_purge(struct k_msgq *msgq);
+__syscall uint32_t k_msgq_num_used_get(struct k_msgq *msgq);
+
+/* ---- Kernel objects and user mode ---------------------------------------------------- */
+
+/* Marks a statically defined object initialised at boot (its K_*_DEFINE initialises it). */
+#define Z_OBJECT_INITIALIZED(name)                                                           \
+	static const void *const z_initialized_##name                                       \
+		__attribute__((section(".static_objects"), used)) = &(name)
+
+/* Lets `thread` use `object` in system calls. A user thread may grant only objects it may use
+ * itself, and only to threads it may use. */
+__syscall void k_object_access_grant(const void *object, struct k_thread *thread);
+/* Drops the calling thread's permission on `object`. */
+__syscall void k_object_release(const void *object);
+/* Kernel threads only: takes `thread`'s permission away. */
+void k_object_access_revoke(const void *object, struct k_thread *thread);
+/* Kernel threads only: every thread may use `object`. */
+void k_object_access_all_grant(const void *object);
+
+/* A kernel object of type `type` (enum k_obj_type) from the kernel's pool of dynamic objects,
+ * zeroed and not yet initialised, usable by the caller only; NULL when the pool is empty or
+ * the type cannot be allocated (semaphores, mutexes and message queues can). */
+__syscall void *k_object_alloc(int type);
+/* Kernel threads only: returns a dynamic object to the pool. Nothing may still wait on it. */
+void k_object_free(void *object);
+
+/* Kernel threads only: whether fault and refusal reports are printed (a fuzzer silences them;
+ * k_fault_count still counts them). */
+void k_fault_reports_quiet(bool quiet);
+uint32_t k_fault_count(void);
+
+/* Writes `len` bytes to the console: printk's path from user mode. */
+__syscall void k_str_out(const char *text, size_t len);
+
+/* Starts the calling kernel thread over in user mode at `entry(arg)`, on its own stack, for
+ * good. The thread needs an MPU stack (K_THREAD_STACK_DEFINE). */
+__attribute__((noreturn)) void k_thread_user_mode_enter(k_thread_entry_t entry, void *arg);
+
+/* ---- Memory domains (kernel threads only) -------------------------------------------- */
+
+/* Access to a partition for user threads; kernel threads may always read and write. */
+#define K_MEM_PARTITION_RW 0x3u /* read and write */
+#define K_MEM_PARTITION_RO 0x2u /* read only */
+
+/* A range of memory a domain can grant: an application partition (K_APPMEM_PARTITION_DEFINE
+ * in app_memory.h) or any range that forms one or two ARMv7-M MPU regions. */
+struct k_mem_partition {
+	uintptr_t start;
+	uintptr_t split; /* start of the second MPU region; `end` when one region covers it */
+	uintptr_t end;
+	uint32_t attr;   /* K_MEM_PARTITION_RW or K_MEM_PARTITION_RO */
+};
+
+/* MPU regions a domain's partitions may use (of 8: flash, stack and guard are the kernel's). */
+#define K_MEM_DOMAIN_REGIONS 5
+#define K_MEM_DOMAIN_MAX_PARTITIONS K_MEM_DOMAIN_REGIONS
+
+/* The memory a group of user threads shares beside their own stacks. */
+struct k_mem_domain {
+	struct k_mem_partition *partitions[K_MEM_DOMAIN_MAX_PARTITIONS];
+	uint8_t partition_count;
+	uint8_t region_count;
+	/* The partitions' MPU regions (RBAR, RASR pairs), ready for the context switch. */
+	uint32_t regions[K_MEM_DOMAIN_REGIONS][2];
+};
+
+/* The domain of threads nobody put in another one: no partitions. */
+extern struct k_mem_domain k_mem_domain_default;
+
+/* 0, or -EINVAL (a partition the MPU cannot express, or overlapping another) or -ENOMEM (more
+ * MPU regions than K_MEM_DOMAIN_REGIONS). */
+int k_mem_domain_init(struct k_mem_domain *domain, size_t count, struct k_mem_partition *parts[]);
+int k_mem_domain_add_partition(struct k_mem_domain *domain, struct k_mem_partition *part);
+/* 0 or -ENOENT (not in the domain). */
+int k_mem_domain_remove_partition(struct k_mem_domain *domain, struct k_mem_partition *part);
+/* Moves `thread` into `domain`; threads it creates later start there too. */
+void k_mem_domain_add_thread(struct k_mem_domain *domain, struct k_thread *thread);
+
+#include <syscalls/kernel.h>
 
 #endif

@@ -20,7 +20,7 @@ extern struct z_kernel z_kernel;
 
 /* Prepares a thread record and its initial stack frame without making it ready. */
 void z_thread_setup(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
-		    k_thread_entry_t entry, void *arg, int prio, const char *name);
+		    k_thread_entry_t entry, void *arg, int prio, const char *name, uint32_t options);
 /* Whether the thread has overwritten the sentinel at the bottom of its stack. */
 bool z_stack_overflowed(const struct k_thread *thread);
 void z_ready(struct k_thread *thread);
@@ -48,6 +48,29 @@ void z_mutex_update_prio(struct k_thread *thread);
 void z_mutex_release_all(struct k_thread *thread);
 /* Removes a thread from scheduling for good, releases its mutexes and wakes its joiners. */
 void z_thread_stop(struct k_thread *thread);
+
+/* ---- User mode (kernel/userspace.c) ---- */
+
+/* Bytes of each user thread's privileged stack, on which its system calls run. */
+#define K_PRIV_STACK_SIZE 1024u
+/* perm_index of a thread the object table does not know (it cannot run in user mode). */
+#define Z_NO_PERM_INDEX 0xffu
+
+/* Marks an object initialised or not (no effect on non-objects). */
+void z_object_init(const void *object);
+void z_object_uninit(const void *object);
+/* Marks the objects K_*_DEFINE initialised statically. */
+void z_object_static_init(void);
+/* Sets or clears `thread`'s permission on `object`. */
+void z_object_grant(const void *object, const struct k_thread *thread, bool on);
+/* Clears the thread's permission on every object (its index may be reused). */
+void z_thread_perms_release(const struct k_thread *thread);
+/* Gives `child` every permission `parent` has, except on `parent` itself. */
+void z_thread_perms_inherit(const struct k_thread *parent, const struct k_thread *child);
+/* The thread's index in the permission masks, or Z_NO_PERM_INDEX. */
+unsigned int z_thread_perm_index(const struct k_thread *thread);
+/* The top of the privileged stack of permission index `perm_index`. */
+void *z_priv_stack_top(unsigned int perm_index);
 
 /* Reports a thread's stack overflow and stops it (the idle thread's ends the run). */
 void z_fault_stack_overflow(struct k_thread *thread);

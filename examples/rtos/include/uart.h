@@ -3,14 +3,15 @@
 #define RTOS_UART_H
 
 #include "device.h"
+#include "syscall.h"
 
 __kobject(driver_api) struct uart_driver_api {
 	void (*poll_out)(const struct device *dev, unsigned char c);
 };
 
-static inline void uart_poll_out(const struct device *dev, unsigned char c)
-{
-	((const struct uart_driver_api *)dev->api)->poll_out(dev, c);
-}
+/* Writes one character, waiting while the UART is busy. */
+__syscall void uart_poll_out(const struct device *dev, unsigned char c);
+
+#include <syscalls/uart.h>
 
 #endif

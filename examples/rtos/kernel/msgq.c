@@ -2,6 +2,7 @@
  * from the writer; a waiting writer's message enters the ring as soon as a slot frees. */
 #include <arch.h>
 #include <kernel_internal.h>
+#include <syscall_handler.h>
 #include <string.h>
 
 int k_msgq_init(struct k_msgq *msgq, void *buffer, uint32_t msg_size, uint32_t max_msgs)
@@ -13,6 +14,7 @@ int k_msgq_init(struct k_msgq *msgq, void *buffer, uint32_t msg_size, uint32_t m
 		.msg_size = msg_size,
 		.max_msgs = max_msgs,
 	};
+	z_object_init(msgq);
 	return 0;
 }
 
@@ -30,7 +32,7 @@ static void ring_read(struct k_msgq *msgq, void *msg)
 	msgq->used--;
 }
 
-int k_msgq_put(struct k_msgq *msgq, const void *msg, k_timeout_t timeout)
+int z_impl_k_msgq_put(struct k_msgq *msgq, const void *msg, k_timeout_t timeout)
 {
 	unsigned int key = irq_lock();
 	struct k_thread *reader = msgq->used == 0 ? z_wait_q_first(&msgq->wait_q) : NULL;
@@ -53,7 +55,7 @@ int k_msgq_put(struct k_msgq *msgq, const void *msg, k_timeout_t timeout)
 	return z_pend_and_swap(key, &msgq->wait_q, timeout);
 }
 
-int k_msgq_get(struct k_msgq *msgq, void *msg, k_timeout_t timeout)
+int z_impl_k_msgq_get(struct k_msgq *msgq, void *msg, k_timeout_t timeout)
 {
 	unsigned int key = irq_lock();
 	if (msgq->used > 0) {
@@ -76,7 +78,7 @@ int k_msgq_get(struct k_msgq *msgq, void *msg, k_timeout_t timeout)
 	return z_pend_and_swap(key, &msgq->wait_q, timeout);
 }
 
-void k_msgq_purge(struct k_msgq *msgq)
+void z_impl_k_msgq_purge(struct k_msgq *msgq)
 {
 	unsigned int key = irq_lock();
 	if (msgq->used > 0) /* only then are the waiters writers */
@@ -87,7 +89,37 @@ void k_msgq_purge(struct k_msgq *msgq)
 	z_reschedule(key);
 }
 
-uint32_t k_msgq_num_used_get(struct k_msgq *msgq)
+uint32_t z_impl_k_msgq_num_used_get(struct k_msgq *msgq)
 {
 	return msgq->used;
+}
+
+/* ---- Verifiers ----
+ * Messages are opaque bytes the kernel only copies, so the user buffers are checked, not
+ * copied first: nothing the kernel decides depends on their content. */
+
+int z_vrfy_k_msgq_put(struct k_msgq *msgq, const void *msg, k_timeout_t timeout)
+{
+	z_object_verify(msgq, K_OBJ_MSGQ, Z_MUST_INIT);
+	z_buffer_verify(msg, msgq->msg_size, false);
+	return z_impl_k_msgq_put(msgq, msg, timeout);
+}
+
+int z_vrfy_k_msgq_get(struct k_msgq *msgq, void *msg, k_timeout_t timeout)
+{
+	z_object_verify(msgq, K_OBJ_MSGQ, Z_MUST_INIT);
+	z_buffer_verify(msg, msgq->msg_size, true);
+	return z_impl_k_msgq_get(msgq, msg, timeout);
+}
+
+void z_vrfy_k_msgq_purge(struct k_msgq *msgq)
+{
+	z_object_verify(msgq, K_OBJ_MSGQ, Z_MUST_INIT);
+	z_impl_k_msgq_purge(msgq);
+}
+
+uint32_t z_vrfy_k_msgq_num_used_get(struct k_msgq *msgq)
+{
+	z_object_verify(msgq, K_OBJ_MSGQ, Z_MUST_INIT);
+	return z_impl_k_msgq_num_used_get(msgq);
 }

@@ -7,6 +7,7 @@
  * dead owner. */
 #include <arch.h>
 #include <kernel_internal.h>
+#include <syscall_handler.h>
 
 void z_mutex_update_prio(struct k_thread *thread)
 {
@@ -38,13 +39,14 @@ static void release_ownership(struct k_mutex *mutex)
 	mutex->lock_count = 0;
 }
 
-int k_mutex_init(struct k_mutex *mutex)
+int z_impl_k_mutex_init(struct k_mutex *mutex)
 {
 	*mutex = (struct k_mutex){.owner = NULL};
+	z_object_init(mutex);
 	return 0;
 }
 
-int k_mutex_lock(struct k_mutex *mutex, k_timeout_t timeout)
+int z_impl_k_mutex_lock(struct k_mutex *mutex, k_timeout_t timeout)
 {
 	unsigned int key = irq_lock();
 	struct k_thread *current = z_kernel.current;
@@ -96,7 +98,7 @@ void z_mutex_release_all(struct k_thread *thread)
 	z_set_prio(thread, thread->base_prio);
 }
 
-int k_mutex_unlock(struct k_mutex *mutex)
+int z_impl_k_mutex_unlock(struct k_mutex *mutex)
 {
 	unsigned int key = irq_lock();
 	struct k_thread *current = z_kernel.current;
@@ -117,4 +119,26 @@ int k_mutex_unlock(struct k_mutex *mutex)
 	z_mutex_update_prio(current);
 	z_reschedule(key);
 	return 0;
+}
+
+/* ---- Verifiers ---- */
+
+int z_vrfy_k_mutex_init(struct k_mutex *mutex)
+{
+	/* Not while a thread holds it or waits: that would corrupt the owner's list. */
+	z_object_verify(mutex, K_OBJ_MUTEX, Z_ANY_INIT);
+	Z_VERIFY_ARG(mutex->owner == NULL, mutex);
+	return z_impl_k_mutex_init(mutex);
+}
+
+int z_vrfy_k_mutex_lock(struct k_mutex *mutex, k_timeout_t timeout)
+{
+	z_object_verify(mutex, K_OBJ_MUTEX, Z_MUST_INIT);
+	return z_impl_k_mutex_lock(mutex, timeout);
+}
+
+int z_vrfy_k_mutex_unlock(struct k_mutex *mutex)
+{
+	z_object_verify(mutex, K_OBJ_MUTEX, Z_MUST_INIT);
+	return z_impl_k_mutex_unlock(mutex);
 }

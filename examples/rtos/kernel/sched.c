@@ -4,6 +4,8 @@
  * before its equal-priority peers; yielding and slice expiry move it to the tail. */
 #include <arch.h>
 #include <kernel_internal.h>
+#include <mpu.h>
+#include <syscall_handler.h>
 
 struct z_kernel z_kernel;
 
@@ -161,6 +163,9 @@ void z_thread_stop(struct k_thread *thread)
 	timeout_cancel(thread);
 	thread->state = K_THREAD_DEAD;
 	z_mutex_release_all(thread);
+	z_thread_perms_release(thread);
+	z_object_uninit(thread);
+	z_object_uninit(thread->stack);
 	for (struct k_thread *joiner; (joiner = z_wait_q_first(&thread->joiners)) != NULL;)
 		z_wake(joiner, 0);
 }
@@ -202,11 +207,12 @@ struct k_thread *z_switch_next(void)
 	if (next != z_kernel.current) {
 		z_kernel.current = next;
 		z_kernel.slice_left = K_TIMESLICE_TICKS;
+		arch_mpu_switch(next);
 	}
 	return next;
 }
 
-void k_yield(void)
+void z_impl_k_yield(void)
 {
 	unsigned int key = irq_lock();
 	struct k_thread *current = z_kernel.current;
@@ -215,10 +221,15 @@ void k_yield(void)
 	z_reschedule(key);
 }
 
-int k_sleep(k_timeout_t ticks)
+void z_vrfy_k_yield(void)
+{
+	z_impl_k_yield();
+}
+
+int z_impl_k_sleep(k_timeout_t ticks)
 {
 	if (ticks == K_NO_WAIT) {
-		k_yield();
+		z_impl_k_yield();
 		return 0;
 	}
 	unsigned int key = irq_lock();
@@ -226,7 +237,17 @@ int k_sleep(k_timeout_t ticks)
 	return 0;
 }
 
-uint32_t k_uptime_ticks(void)
+int z_vrfy_k_sleep(k_timeout_t ticks)
+{
+	return z_impl_k_sleep(ticks);
+}
+
+uint32_t z_impl_k_uptime_ticks(void)
 {
 	return z_kernel.ticks;
+}
+
+uint32_t z_vrfy_k_uptime_ticks(void)
+{
+	return z_impl_k_uptime_ticks();
 }

@@ -1,7 +1,11 @@
-/* Thread life cycle: creation, names and priorities, join, abort and exit. */
+/* Thread life cycle: creation (kernel and user threads), names and priorities, join, abort
+ * and exit. */
 #include <arch.h>
 #include <kernel_internal.h>
+#include <mpu.h>
+#include <printk.h>
 #include <string.h>
+#include <syscall_handler.h>
 
 /* The frame the hardware pops on exception return; a new thread "returns" into it. */
 struct exception_frame {
@@ -16,9 +20,24 @@ static void thread_entry(k_thread_entry_t entry, void *arg)
 	k_thread_exit();
 }
 
-void z_thread_setup(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
-		    k_thread_entry_t entry, void *arg, int prio, const char *name)
+/* Whether a thread on this stack with these options can be set up (see k_thread_create). */
+static int thread_check(const struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
+			uint32_t options)
 {
+	if (!(options & K_USER))
+		return 0;
+	struct k_thread probe = {.stack = stack, .stack_size = stack_size};
+	arch_mpu_thread_setup(&probe);
+	if (!arch_mpu_stack_ok(&probe) || z_thread_perm_index(thread) == Z_NO_PERM_INDEX)
+		return -EINVAL;
+	return 0;
+}
+
+void z_thread_setup(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
+		    k_thread_entry_t entry, void *arg, int prio, const char *name, uint32_t options)
+{
+	/* Set before creation, kept: a domain given to the thread before it runs. */
+	struct k_mem_domain *domain = thread->domain;
 	memset(thread, 0, sizeof(*thread));
 	uintptr_t top = ((uintptr_t)stack + stack_size) & ~(uintptr_t)7u;
 	struct exception_frame *frame = (struct exception_frame *)top - 1;
@@ -37,6 +56,24 @@ void z_thread_setup(struct k_thread *thread, k_thread_stack_t *stack, size_t sta
 	thread->name = name;
 	thread->stack = stack;
 	thread->stack_size = stack_size;
+	thread->options = (uint8_t)options;
+	thread->perm_index = (uint8_t)z_thread_perm_index(thread);
+	arch_mpu_thread_setup(thread);
+
+	struct k_thread *parent = z_kernel.current;
+	if (domain == NULL)
+		domain = parent != NULL && parent->domain != NULL ? parent->domain
+								   : &k_mem_domain_default;
+	thread->domain = domain;
+	if (options & K_USER) {
+		thread->mode = K_MODE_USER;
+		thread->priv_stack_top = z_priv_stack_top(thread->perm_index);
+	}
+	if ((options & K_INHERIT_PERMS) && parent != NULL)
+		z_thread_perms_inherit(parent, thread);
+	z_object_grant(thread, thread, true);
+	z_object_init(thread);
+	z_object_init(stack); /* in use: no second thread may take it */
 }
 
 bool z_stack_overflowed(const struct k_thread *thread)
@@ -46,21 +83,37 @@ bool z_stack_overflowed(const struct k_thread *thread)
 	return sentinel != K_STACK_SENTINEL;
 }
 
-int k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
-		    k_thread_entry_t entry, void *arg, int prio)
+int z_impl_k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
+			   k_thread_entry_t entry, void *arg, int prio, uint32_t options)
 {
 	if (prio < 0 || prio >= K_LOWEST_PRIO || stack == NULL || stack_size < K_THREAD_STACK_MIN ||
-	    entry == NULL)
+	    entry == NULL || (options & ~(K_USER | K_INHERIT_PERMS)) != 0 ||
+	    thread_check(thread, stack, stack_size, options) != 0)
 		return -EINVAL;
 	unsigned int key = irq_lock();
 	if (thread->state != K_THREAD_UNUSED && thread->state != K_THREAD_DEAD) {
 		irq_unlock(key);
 		return -EBUSY;
 	}
-	z_thread_setup(thread, stack, stack_size, entry, arg, prio, thread->name);
+	z_thread_setup(thread, stack, stack_size, entry, arg, prio, thread->name, options);
 	z_ready(thread);
 	z_reschedule(key);
 	return 0;
+}
+
+/* A user thread creates only user threads, no more urgent than itself, on a thread object and
+ * a whole stack object it may use and nobody else uses. */
+int z_vrfy_k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
+			   k_thread_entry_t entry, void *arg, int prio, uint32_t options)
+{
+	z_object_verify(thread, K_OBJ_THREAD, Z_MUST_NOT_INIT);
+	struct k_object_state *state;
+	const struct k_object_entry *entry_of_stack = z_object_find(stack, &state);
+	z_object_verify(stack, K_OBJ_THREAD_STACK_ELEMENT, Z_MUST_NOT_INIT);
+	Z_VERIFY_ARG(stack_size <= entry_of_stack->data, stack_size);
+	Z_VERIFY_ARG(options & K_USER, options);
+	Z_VERIFY_ARG(prio >= z_kernel.current->prio, prio);
+	return z_impl_k_thread_create(thread, stack, stack_size, entry, arg, prio, options);
 }
 
 void k_thread_name_set(struct k_thread *thread, const char *name)
@@ -73,17 +126,28 @@ const char *k_thread_name_get(const struct k_thread *thread)
 	return thread->name != NULL ? thread->name : "<unnamed>";
 }
 
-struct k_thread *k_current_get(void)
+struct k_thread *z_impl_k_current_get(void)
 {
 	return z_kernel.current;
 }
 
-int k_thread_priority_get(struct k_thread *thread)
+struct k_thread *z_vrfy_k_current_get(void)
+{
+	return z_impl_k_current_get();
+}
+
+int z_impl_k_thread_priority_get(struct k_thread *thread)
 {
 	return thread->prio;
 }
 
-int k_thread_priority_set(struct k_thread *thread, int prio)
+int z_vrfy_k_thread_priority_get(struct k_thread *thread)
+{
+	z_object_verify(thread, K_OBJ_THREAD, Z_MUST_INIT);
+	return z_impl_k_thread_priority_get(thread);
+}
+
+int z_impl_k_thread_priority_set(struct k_thread *thread, int prio)
 {
 	if (prio < 0 || prio >= K_LOWEST_PRIO)
 		return -EINVAL;
@@ -94,7 +158,15 @@ int k_thread_priority_set(struct k_thread *thread, int prio)
 	return 0;
 }
 
-int k_thread_join(struct k_thread *thread, k_timeout_t timeout)
+/* A user thread may not raise a thread above its own priority. */
+int z_vrfy_k_thread_priority_set(struct k_thread *thread, int prio)
+{
+	z_object_verify(thread, K_OBJ_THREAD, Z_MUST_INIT);
+	Z_VERIFY_ARG(prio >= z_kernel.current->prio, prio);
+	return z_impl_k_thread_priority_set(thread, prio);
+}
+
+int z_impl_k_thread_join(struct k_thread *thread, k_timeout_t timeout)
 {
 	unsigned int key = irq_lock();
 	int result;
@@ -112,7 +184,13 @@ int k_thread_join(struct k_thread *thread, k_timeout_t timeout)
 	return result;
 }
 
-void k_thread_abort(struct k_thread *thread)
+int z_vrfy_k_thread_join(struct k_thread *thread, k_timeout_t timeout)
+{
+	z_object_verify(thread, K_OBJ_THREAD, Z_ANY_INIT);
+	return z_impl_k_thread_join(thread, timeout);
+}
+
+void z_impl_k_thread_abort(struct k_thread *thread)
 {
 	unsigned int key = irq_lock();
 	if (thread->state == K_THREAD_UNUSED || thread->state == K_THREAD_DEAD) {
@@ -123,10 +201,51 @@ void k_thread_abort(struct k_thread *thread)
 	z_reschedule(key); /* never returns when the caller aborted itself */
 }
 
-void k_thread_exit(void)
+void z_vrfy_k_thread_abort(struct k_thread *thread)
+{
+	z_object_verify(thread, K_OBJ_THREAD, Z_ANY_INIT);
+	z_impl_k_thread_abort(thread);
+}
+
+void z_impl_k_thread_exit(void)
 {
 	irq_lock();
 	z_thread_stop(z_kernel.current);
 	z_swap(0);
+	__builtin_unreachable();
+}
+
+void z_vrfy_k_thread_exit(void)
+{
+	z_impl_k_thread_exit();
+}
+
+void k_thread_user_mode_enter(k_thread_entry_t entry, void *arg)
+{
+	struct k_thread *current = z_kernel.current;
+	if (!arch_mpu_stack_ok(current) || current->perm_index == Z_NO_PERM_INDEX) {
+		printk("*** thread '%s' cannot enter user mode: no MPU stack or object-table entry\n",
+		       k_thread_name_get(current));
+		k_thread_exit();
+	}
+	irq_lock();
+	current->options |= K_USER;
+	current->priv_stack_top = z_priv_stack_top(current->perm_index);
+	current->mode = K_MODE_USER;
+	arch_mpu_switch(current);
+	irq_unlock(0);
+	/* The old kernel frames on this stack are dead: start over at its top, unprivileged. */
+	uintptr_t top = ((uintptr_t)current->stack + current->stack_size) & ~(uintptr_t)7u;
+	register uint32_t r0 __asm__("r0") = (uint32_t)(uintptr_t)entry;
+	register uint32_t r1 __asm__("r1") = (uint32_t)(uintptr_t)arg;
+	__asm__ volatile("mov sp, %2\n\t"
+			 "mrs r3, control\n\t"
+			 "orr r3, r3, #1\n\t"
+			 "msr control, r3\n\t"
+			 "isb\n\t"
+			 "bx %3"
+			 :
+			 : "r"(r0), "r"(r1), "r"(top), "r"((uintptr_t)thread_entry)
+			 : "r3", "memory");
 	__builtin_unreachable();
 }

@@ -1,6 +1,7 @@
 /* printk (console output through the uart0 device) and snprintk (into a buffer). */
 #include <arch.h>
 #include <printk.h>
+#include <kernel.h>
 #include <uart.h>
 
 DEVICE_DECLARE(uart0);
@@ -10,13 +11,19 @@ struct line_buffer {
 	unsigned int len;
 };
 
-static void flush_line(struct line_buffer *line)
+void z_impl_k_str_out(const char *text, size_t len)
 {
 	const struct device *console = DEVICE_GET(uart0);
 	unsigned int key = irq_lock(); /* keeps lines of different threads apart */
-	for (unsigned int i = 0; i < line->len; i++)
-		uart_poll_out(console, (unsigned char)line->text[i]);
+	for (size_t i = 0; i < len; i++)
+		uart_poll_out(console, (unsigned char)text[i]);
 	irq_unlock(key);
+}
+
+/* A whole line at once, through a system call from user mode. */
+static void flush_line(struct line_buffer *line)
+{
+	k_str_out(line->text, line->len);
 	line->len = 0;
 }
 

@@ -49,7 +49,7 @@ static void sample(void *arg)
 	}
 }
 
-K_THREAD_DEFINE(sampler, 1024, sample, NULL, 6);
+K_THREAD_DEFINE(sampler, 1024, sample, NULL, 6, 0);
 
 static void log_readings(void *arg)
 {
@@ -98,7 +98,7 @@ static void start(int index, k_thread_entry_t entry, void *arg, int prio, const 
 {
 	k_thread_name_set(&workers[index], name);
 	int err = k_thread_create(&workers[index], worker_stacks[index],
-				  K_THREAD_STACK_SIZEOF(worker_stacks[index]), entry, arg, prio);
+				  K_THREAD_STACK_SIZEOF(worker_stacks[index]), entry, arg, prio, 0);
 	if (err != 0)
 		printk("demo: cannot start %s (%d)\n", name, err);
 }

@@ -67,7 +67,7 @@ struct k_thread *helper_start(int index, k_thread_entry_t entry, void *arg, int 
 	struct k_thread *thread = &helpers[index];
 	k_thread_name_set(thread, names[index]);
 	int err = k_thread_create(thread, helper_stacks[index], sizeof(helper_stacks[index]), entry,
-				  arg, prio);
+				  arg, prio, 0);
 	if (err != 0) {
 		test_fail(0, "helper %d: k_thread_create failed (%d)", index, err);
 		return NULL;

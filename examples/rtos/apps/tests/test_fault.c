@@ -117,27 +117,49 @@ static void faulting_owner_releases_mutex(void)
 static K_THREAD_STACK_ARRAY_DEFINE(overflow_stacks, 2, OVERFLOW_STACK_SIZE);
 static struct k_thread overflow_thread;
 
+/* Fills more than its stack: `arg` is the stack's size. */
 static void overflow_stack(void *arg)
 {
-	(void)arg;
-	volatile char big[sizeof(overflow_stacks[1]) + 128];
-	for (size_t i = 0; i < sizeof(big); i++)
+	volatile char big[(size_t)arg + 128];
+	for (size_t i = sizeof(big); i-- > 0;) /* downwards, as a stack grows */
 		big[i] = (char)i;
 	log_event('o');
 	k_sleep(1); /* switched out: the sentinel check stops the thread */
 	log_event('!');
 }
 
-static void stack_overflow_detected(void)
+/* An MPU-aligned stack has a guard region: the first write below the stack faults. */
+static void stack_overflow_hits_guard(void)
 {
 	k_thread_name_set(&overflow_thread, "overflow");
 	CHECK_EQ(k_thread_create(&overflow_thread, overflow_stacks[1],
-				 K_THREAD_STACK_SIZEOF(overflow_stacks[1]), overflow_stack, NULL, 5),
+				 K_THREAD_STACK_SIZEOF(overflow_stacks[1]), overflow_stack,
+				 (void *)K_THREAD_STACK_SIZEOF(overflow_stacks[1]), 5, 0),
+		 0);
+	CHECK_EQ(k_thread_join(&overflow_thread, 10), 0);
+	CHECK_STR(log_text(), "");
+	CHECK_EQ(overflow_thread.fault, K_FAULT_MEMMANAGE);
+	uintptr_t base = (uintptr_t)overflow_stacks[1];
+	CHECK(overflow_thread.fault_addr >= base && overflow_thread.fault_addr < base + K_STACK_GUARD,
+	      "fault address 0x%08lx is not in the guard at 0x%08lx", overflow_thread.fault_addr,
+	      (unsigned long)base);
+}
+
+/* A kernel stack (8-byte aligned, no guard) is watched by its sentinel: the thread runs on
+ * the upper half and overflows into the lower half. */
+static K_KERNEL_STACK_DEFINE(sentinel_stack, 2 * OVERFLOW_STACK_SIZE);
+
+static void stack_overflow_hits_sentinel(void)
+{
+	k_thread_name_set(&overflow_thread, "overflow");
+	k_thread_stack_t *upper = sentinel_stack + OVERFLOW_STACK_SIZE;
+	CHECK_EQ(k_thread_create(&overflow_thread, upper, OVERFLOW_STACK_SIZE, overflow_stack,
+				 (void *)OVERFLOW_STACK_SIZE, 5, 0),
 		 0);
 	CHECK_EQ(k_thread_join(&overflow_thread, 10), 0);
 	CHECK_STR(log_text(), "o");
 	CHECK_EQ(overflow_thread.fault, K_FAULT_STACK_OVERFLOW);
-	CHECK(overflow_thread.fault_addr == (uint32_t)(uintptr_t)overflow_stacks[1],
+	CHECK(overflow_thread.fault_addr == (uint32_t)(uintptr_t)upper,
 	      "fault address 0x%08lx is not the stack bottom", overflow_thread.fault_addr);
 }
 
@@ -146,4 +168,5 @@ TEST_SUITE(fault_tests, "fault",
 	   {"bus_error", bus_error},
 	   {"division_by_zero", division_by_zero},
 	   {"faulting_owner_releases_mutex", faulting_owner_releases_mutex},
-	   {"stack_overflow_detected", stack_overflow_detected});
+	   {"stack_overflow_hits_guard", stack_overflow_hits_guard},
+	   {"stack_overflow_hits_sentinel", stack_overflow_hits_sentinel});

@@ -40,17 +40,17 @@ static void create_rejects_bad_arguments(void)
 	static K_THREAD_STACK_DEFINE(small_stack, 256);
 	static struct k_thread thread;
 	CHECK_EQ(k_thread_create(&thread, small_stack, sizeof(small_stack), sleep_then_exit, NULL,
-				 K_LOWEST_PRIO),
+				 K_LOWEST_PRIO, 0),
 		 -EINVAL);
 	CHECK_EQ(k_thread_create(&thread, small_stack, sizeof(small_stack), sleep_then_exit, NULL,
-				 -1),
+				 -1, 0),
 		 -EINVAL);
-	CHECK_EQ(k_thread_create(&thread, small_stack, 16, sleep_then_exit, NULL, 12), -EINVAL);
+	CHECK_EQ(k_thread_create(&thread, small_stack, 16, sleep_then_exit, NULL, 12, 0), -EINVAL);
 	CHECK_EQ(k_thread_create(&thread, small_stack, sizeof(small_stack), sleep_then_exit,
-				 (void *)3, 12),
+				 (void *)3, 12, 0),
 		 0);
 	CHECK_EQ(k_thread_create(&thread, small_stack, sizeof(small_stack), sleep_then_exit, NULL,
-				 12),
+				 12, 0),
 		 -EBUSY); /* still alive */
 	CHECK_EQ(k_thread_join(&thread, K_FOREVER), 0);
 }
@@ -91,7 +91,7 @@ static void echo(void *arg)
 	}
 }
 
-K_THREAD_DEFINE(echo_thread, 512, echo, NULL, 4);
+K_THREAD_DEFINE(echo_thread, 512, echo, NULL, 4, 0);
 
 static void static_thread_runs(void)
 {

@@ -4,6 +4,7 @@
 
 #include <arch.h>
 #include <kernel_internal.h>
+#include <mpu.h>
 
 /* Linker script symbols (link.ld and the fragments linker-scripts generates). */
 extern uint32_t __data_load[], __data_start[], __data_end[];
@@ -15,10 +16,14 @@ extern uint32_t __app_smem_load[], __app_smem_start[], __app_smem_end[];
 _Static_assert(offsetof(struct k_thread, saved_psp) == 0, "switch.S: THREAD_SAVED_PSP");
 _Static_assert(offsetof(struct k_thread, saved_r4_r11) == 4, "switch.S: r4-r11 after PSP");
 _Static_assert(offsetof(struct k_thread, mode) == 36, "switch.S: THREAD_MODE");
+_Static_assert(offsetof(struct k_thread, priv_stack_top) == 40, "syscall.S: THREAD_PRIV_STACK_TOP");
+_Static_assert(offsetof(struct k_thread, user_sp) == 44, "syscall.S: THREAD_USER_SP");
+_Static_assert(offsetof(struct k_thread, syscall_id) == 48, "syscall.S: THREAD_SYSCALL_ID");
 _Static_assert(offsetof(struct z_kernel, current) == 0, "switch.S: KERNEL_CURRENT");
 _Static_assert(ARCH_IRQ_LOCK_LEVEL == 0x20, "switch.S: IRQ_LOCK_LEVEL");
 
 void z_pendsv(void);
+void z_svc(void);
 void z_fault_entry(void);
 void z_reset(void);
 
@@ -48,7 +53,7 @@ __attribute__((section(".vectors"), used)) static void (*const vectors[16])(void
 	0,
 	0,
 	0,
-	unexpected_exception, /* SVCall (system calls come with user mode) */
+	z_svc,                /* SVCall: system calls (syscall.S) */
 	unexpected_exception, /* DebugMonitor */
 	0,
 	z_pendsv,
@@ -79,6 +84,7 @@ void z_reset(void)
 	SCB_SHPR2 = ARCH_PRIO_FAULT << 24; /* SVCall */
 	SCB_SHPR3 = (ARCH_PRIO_SYSTICK << 24) | (ARCH_PRIO_PENDSV << 16);
 	SCB_SHCSR |= SHCSR_FAULTS_ENABLE;
+	arch_mpu_init();
 	z_kernel_start();
 }
 

@@ -1,0 +1,70 @@
+/* What the kernel's system-call verifiers (z_vrfy_<name>) use: object and memory checks that
+ * stop the calling thread when they fail. A verifier checks every argument, copies anything
+ * user memory could still change, then calls z_impl_<name>. Kernel code only. */
+#ifndef RTOS_SYSCALL_HANDLER_H
+#define RTOS_SYSCALL_HANDLER_H
+
+#include <kobject_table.h>
+
+#include "kernel_internal.h"
+
+/* What an object check requires of the object's initialisation. */
+enum z_init_rule {
+	Z_MUST_INIT,     /* initialised: in use */
+	Z_MUST_NOT_INIT, /* not initialised: about to be set up (a thread to create) */
+	Z_ANY_INIT,      /* either */
+};
+
+/* Stops the calling thread with a report: the system call, `reason`, and `what` (an object
+ * or an address). Never returns. */
+__attribute__((noreturn)) void z_syscall_refuse(enum k_syscall_refusal reason, const void *what);
+
+/* The entry and run-time state of the kernel object at `p` (static or dynamic), or NULL. */
+const struct k_object_entry *z_object_find(const void *p, struct k_object_state **state);
+
+static inline bool z_object_permitted(const struct k_object_state *state, unsigned int index)
+{
+	return (state->flags & K_OBJ_FLAG_PUBLIC) ||
+	       (index < K_OBJ_PERM_BYTES * 8u && (state->perms[index >> 3] >> (index & 7u)) & 1u);
+}
+
+/* Checks that `p` is a kernel object of `type` (K_OBJ_ANY: any) the calling thread may use,
+ * initialised as `rule` says; returns its state. */
+static inline struct k_object_state *z_object_verify(const void *p, enum k_obj_type type,
+						     enum z_init_rule rule)
+{
+	struct k_object_state *state;
+	const struct k_object_entry *entry = z_object_find(p, &state);
+	if (entry == NULL)
+		z_syscall_refuse(K_REFUSED_NOT_OBJECT, p);
+	if (type != K_OBJ_ANY && entry->type != type)
+		z_syscall_refuse(K_REFUSED_WRONG_TYPE, p);
+	if (!z_object_permitted(state, z_kernel.current->perm_index))
+		z_syscall_refuse(K_REFUSED_NO_PERMISSION, p);
+	if (rule == Z_MUST_INIT && !(state->flags & K_OBJ_FLAG_INITIALIZED))
+		z_syscall_refuse(K_REFUSED_UNINITIALIZED, p);
+	if (rule == Z_MUST_NOT_INIT && (state->flags & K_OBJ_FLAG_INITIALIZED))
+		z_syscall_refuse(K_REFUSED_BUSY, p);
+	return state;
+}
+
+/* Whether `thread` may read (or, with `write`, write) all of [start, start + size): its own
+ * stack above the guard, one partition of its domain, or for reads the flash. A size that
+ * wraps the address space never fits. */
+bool z_user_memory_ok(const struct k_thread *thread, uintptr_t start, size_t size, bool write);
+
+/* Checks a user buffer for the calling thread. */
+static inline void z_buffer_verify(const void *p, size_t size, bool write)
+{
+	if (!z_user_memory_ok(z_kernel.current, (uintptr_t)p, size, write))
+		z_syscall_refuse(K_REFUSED_BAD_BUFFER, p);
+}
+
+/* Refuses an argument value outright. */
+#define Z_VERIFY_ARG(cond, what)                                                             \
+	do {                                                                                 \
+		if (!(cond))                                                                 \
+			z_syscall_refuse(K_REFUSED_BAD_ARGUMENT, (const void *)(uintptr_t)(what)); \
+	} while (0)
+
+#endif
