@@ -287,7 +287,7 @@ static uintptr_t sg_bad_id({handler})
     }
     out.push_str("\t[K_SYSCALL_BAD] = sg_bad_id,\n};\n\n/* Names for fault reports; NULL for retired IDs and gaps. */\n");
     out.push_str("const char *const k_syscall_names[K_SYSCALL_LIMIT] = {\n");
-    for (name, _) in &ids.live {
+    for name in ids.live.keys() {
         let _ = writeln!(out, "\t[{}] = \"{name}\",", id_macro(name));
     }
     let _ = write!(

@@ -225,12 +225,8 @@ fn generate_syscalls(rtos: &Path, image: Image, gen: &Path) -> Result<Syscalls> 
         .kernel_stack_sections([".user_stacks"])
         .max_threads(MAX_THREADS);
     let (generated, _) = builder.run().map_err(|e| anyhow::anyhow!("syscall-gen: {e}"))?;
-    let sources = generated
-        .files
-        .iter()
-        .filter(|f| f.path.ends_with(".c"))
-        .map(|f| gen.join(&f.path))
-        .collect();
+    let sources =
+        generated.files.iter().filter(|f| f.path.ends_with(".c")).map(|f| gen.join(&f.path)).collect();
     Ok(Syscalls { manifest: gen.join("kobject_types.toml"), sources })
 }
 
