@@ -124,7 +124,7 @@ pub fn build(root: &Path, image: Image, mode: TableMode) -> Result<Built> {
             obj_dir.join(rel.to_string_lossy().replace(['/', '\\'], "__") + ".o")
         })
         .collect();
-    let includes = [rtos.join("include"), gen.clone()];
+    let includes = [rtos.join("include"), rtos.join(image_dir(image)), gen.clone()];
     compile_all(&sources, &objects, &includes)?;
 
     // The table source is the last link input; each pass swaps it.

@@ -56,6 +56,11 @@ void z_thread_stop(struct k_thread *thread);
 /* perm_index of a thread the object table does not know (it cannot run in user mode). */
 #define Z_NO_PERM_INDEX 0xffu
 
+/* Fault and refusal reports are not printed while set (k_fault_reports_quiet); counted in
+ * z_fault_count either way. */
+extern bool z_fault_reports_quiet;
+extern uint32_t z_fault_count;
+
 /* Marks an object initialised or not (no effect on non-objects). */
 void z_object_init(const void *object);
 void z_object_uninit(const void *object);

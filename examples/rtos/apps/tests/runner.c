@@ -2,6 +2,7 @@
  * protocol `cargo xtask test` reads: one `PASS <name>` or `FAIL <name>: <message>` line per
  * case, then `SUMMARY <p> passed, <f> failed`. main's return value, the failure count,
  * becomes QEMU's exit status. */
+#include <app_memory.h>
 #include <arch.h>
 #include <printk.h>
 #include <string.h>
@@ -9,13 +10,17 @@
 #include "runner.h"
 
 extern const struct test_suite sched_tests, thread_tests, sem_tests, mutex_tests, msgq_tests,
-	object_tests, fault_tests, format_tests, table_tests,
-	partition_tests;
+	object_tests, fault_tests, format_tests, table_tests, partition_tests, user_tests,
+	attack_tests, fuzz_tests;
 
 static const struct test_suite *const suites[] = {
-	&format_tests, &sched_tests, &thread_tests, &sem_tests,
-	&mutex_tests,  &msgq_tests,  &object_tests, &fault_tests, &table_tests, &partition_tests,
+	&format_tests, &sched_tests,  &thread_tests, &sem_tests,       &mutex_tests,
+	&msgq_tests,   &object_tests, &fault_tests,  &table_tests,     &partition_tests,
+	&user_tests,   &attack_tests, &fuzz_tests,
 };
+
+K_APPMEM_PARTITION_DEFINE(user_part);
+struct k_mem_domain user_domain;
 
 /* Ticks a finished case's helpers get to end before they count as left running. */
 #define HELPER_GRACE_TICKS 100
@@ -75,6 +80,22 @@ struct k_thread *helper_start(int index, k_thread_entry_t entry, void *arg, int 
 	return thread;
 }
 
+struct k_thread *helper_start_user(int index, k_thread_entry_t entry, void *arg, int prio,
+				   struct k_mem_domain *domain)
+{
+	static const char *const names[HELPER_COUNT] = {"user0", "user1", "user2", "user3"};
+	struct k_thread *thread = &helpers[index];
+	k_thread_name_set(thread, names[index]);
+	k_mem_domain_add_thread(domain, thread);
+	int err = k_thread_create(thread, helper_stacks[index], sizeof(helper_stacks[index]), entry,
+				  arg, prio, K_USER);
+	if (err != 0) {
+		test_fail(0, "user helper %d: k_thread_create failed (%d)", index, err);
+		return NULL;
+	}
+	return thread;
+}
+
 /* Ends the helpers a case left behind; a helper still running after the grace period fails
  * the case. */
 static void reap_helpers(void)
@@ -92,6 +113,12 @@ static void reap_helpers(void)
 int main(void)
 {
 	unsigned int passed = 0, failed = 0;
+	struct k_mem_partition *parts[] = {&user_part};
+	int err = k_mem_domain_init(&user_domain, 1, parts);
+	if (err != 0) {
+		printk("user_domain: k_mem_domain_init failed (%d)\n", err);
+		return 100;
+	}
 	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
 		const struct test_suite *suite = suites[s];
 		for (size_t c = 0; c < suite->count; c++) {

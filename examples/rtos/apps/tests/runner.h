@@ -54,6 +54,7 @@ __attribute__((format(printf, 2, 3))) void test_fail(int line, const char *fmt, 
 #define HELPER_COUNT 4
 #define HELPER_STACK_SIZE 1024
 extern struct k_thread helpers[HELPER_COUNT];
+extern k_thread_stack_t helper_stacks[HELPER_COUNT][Z_STACK_SIZE(HELPER_STACK_SIZE)];
 
 /* Starts helpers[index]; returns NULL (the case has failed) when creation fails. */
 struct k_thread *helper_start(int index, k_thread_entry_t entry, void *arg, int prio);
@@ -61,6 +62,21 @@ struct k_thread *helper_start(int index, k_thread_entry_t entry, void *arg, int 
 #define START_HELPER(index, entry, arg, prio)                                                \
 	do {                                                                                 \
 		if (helper_start(index, entry, arg, prio) == NULL)                           \
+			return;                                                              \
+	} while (0)
+
+/* User mode: the partition user-mode cases share with the runner (K_APP_DMEM/BMEM(user_part)
+ * places their variables in it) and the domain holding it. */
+extern struct k_mem_partition user_part;
+extern struct k_mem_domain user_domain;
+
+/* Starts helpers[index] in user mode in `domain`; NULL (the case has failed) on error. */
+struct k_thread *helper_start_user(int index, k_thread_entry_t entry, void *arg, int prio,
+				   struct k_mem_domain *domain);
+
+#define START_USER_HELPER(index, entry, arg, prio)                                           \
+	do {                                                                                 \
+		if (helper_start_user(index, entry, arg, prio, &user_domain) == NULL)         \
 			return;                                                              \
 	} while (0)
 

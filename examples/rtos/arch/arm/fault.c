@@ -6,6 +6,7 @@
 #include <arch.h>
 #include <kernel_internal.h>
 #include <printk.h>
+#include <syscall_abi.h>
 
 /* QEMU's exit status when the kernel itself faults. */
 #define EXIT_KERNEL_FAULT 255
@@ -67,6 +68,9 @@ static enum k_fault_kind fault_kind(void)
 }
 
 void z_fault(const uint32_t *frame, uint32_t exc_return);
+static void report(enum k_fault_kind kind, struct k_thread *thread, bool in_thread,
+		   bool in_syscall, const uint32_t *frame, uint32_t cfsr, uint32_t hfsr,
+		   uint32_t addr);
 
 void z_fault(const uint32_t *frame, uint32_t exc_return)
 {
@@ -77,31 +81,22 @@ void z_fault(const uint32_t *frame, uint32_t exc_return)
 	uint32_t pc = frame_valid ? frame[FRAME_PC] : 0;
 	uint32_t addr = 0;
 	struct k_thread *thread = z_kernel.current;
+	/* A fault in a system call is the kernel's own: its checks let something through. */
+	bool in_syscall = thread != NULL && thread->priv_stack_top != NULL &&
+			  thread->mode == K_MODE_KERNEL;
 	bool in_thread = (exc_return & 0xfu) == EXC_RETURN_THREAD_PSP && thread != NULL &&
-			 thread != &z_idle_thread;
+			 thread != &z_idle_thread && !in_syscall;
+	bool quiet = in_thread && z_fault_reports_quiet;
 
-	if (thread == NULL)
-		printk("*** %s during boot\n", fault_names[kind]);
-	else
-		printk("*** %s in %s '%s'\n", fault_names[kind],
-		       in_thread ? "thread" : "kernel context of", k_thread_name_get(thread));
-	printk("    CFSR 0x%08lx  PC 0x%08lx  LR 0x%08lx\n", cfsr, pc,
-	       frame_valid ? frame[FRAME_LR] : 0);
-	for (unsigned int i = 0; i < sizeof(cfsr_reasons) / sizeof(cfsr_reasons[0]); i++)
-		if (cfsr & cfsr_reasons[i].bit)
-			printk("    reason: %s\n", cfsr_reasons[i].text);
-	if (cfsr & CFSR_MMARVALID) {
+	if (cfsr & CFSR_MMARVALID)
 		addr = SCB_MMFAR;
-		printk("    MMFAR 0x%08lx (faulting address)\n", addr);
-	}
-	if (cfsr & CFSR_BFARVALID) {
+	else if (cfsr & CFSR_BFARVALID)
 		addr = SCB_BFAR;
-		printk("    BFAR 0x%08lx (faulting address)\n", addr);
-	}
-	if (kind == K_FAULT_HARD)
-		printk("    HFSR 0x%08lx%s\n", hfsr, hfsr & HFSR_FORCED ? " (escalated)" : "");
 	SCB_CFSR = cfsr; /* write-one-to-clear, so the next report starts clean */
 	SCB_HFSR = hfsr;
+	if (!quiet)
+		report(kind, thread, in_thread, in_syscall, frame_valid ? frame : NULL, cfsr, hfsr,
+		       addr);
 
 	if (!in_thread) {
 		printk("*** stopping the system\n");
@@ -109,14 +104,41 @@ void z_fault(const uint32_t *frame, uint32_t exc_return)
 	}
 
 	irq_lock();
+	z_fault_count++;
 	thread->fault = (uint8_t)kind;
 	thread->fault_cfsr = cfsr;
 	thread->fault_pc = pc;
 	thread->fault_addr = addr;
 	z_thread_stop(thread);
 	arch_request_switch(); /* PendSV tail-chains: the thread never resumes */
-	printk("*** thread '%s' stopped, the others go on\n", k_thread_name_get(thread));
+	if (!quiet)
+		printk("*** thread '%s' stopped, the others go on\n", k_thread_name_get(thread));
 	irq_unlock(0); /* the thread may have faulted inside a locked section */
+}
+
+static void report(enum k_fault_kind kind, struct k_thread *thread, bool in_thread,
+		   bool in_syscall, const uint32_t *frame, uint32_t cfsr, uint32_t hfsr,
+		   uint32_t addr)
+{
+	uint32_t pc = frame != NULL ? frame[FRAME_PC] : 0;
+	if (thread == NULL)
+		printk("*** %s during boot\n", fault_names[kind]);
+	else
+		printk("*** %s in %s '%s'\n", fault_names[kind],
+		       in_thread ? "thread" : "kernel context of", k_thread_name_get(thread));
+	if (in_syscall)
+		printk("    in system call %s\n", k_syscall_names[thread->syscall_id]);
+	printk("    CFSR 0x%08lx  PC 0x%08lx  LR 0x%08lx\n", cfsr, pc,
+	       frame != NULL ? frame[FRAME_LR] : 0);
+	for (unsigned int i = 0; i < sizeof(cfsr_reasons) / sizeof(cfsr_reasons[0]); i++)
+		if (cfsr & cfsr_reasons[i].bit)
+			printk("    reason: %s\n", cfsr_reasons[i].text);
+	if (cfsr & CFSR_MMARVALID)
+		printk("    MMFAR 0x%08lx (faulting address)\n", addr);
+	if (cfsr & CFSR_BFARVALID)
+		printk("    BFAR 0x%08lx (faulting address)\n", addr);
+	if (kind == K_FAULT_HARD)
+		printk("    HFSR 0x%08lx%s\n", hfsr, hfsr & HFSR_FORCED ? " (escalated)" : "");
 }
 
 void z_fault_stack_overflow(struct k_thread *thread)

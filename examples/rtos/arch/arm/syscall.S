@@ -44,7 +44,7 @@ z_svc:
 	ldr lr, [r12, #FRAME_PC]
 	ldrb lr, [lr, #-2]             /* the svc instruction's immediate */
 	cmp lr, #SVC_SYSCALL
-	bne svc_refused
+	bne svc_refused_in_thread
 	ldr lr, =z_kernel
 	ldr lr, [lr, #KERNEL_CURRENT]
 	str r12, [lr, #THREAD_USER_SP]
@@ -72,7 +72,7 @@ svc_privileged:
 	ldr r12, [r12, #FRAME_PC]
 	adr.w lr, syscall_return_point
 	cmp r12, lr
-	bne svc_refused
+	bne svc_refused_in_thread
 	ldr lr, =z_kernel
 	ldr lr, [lr, #KERNEL_CURRENT]
 	ldr r12, [lr, #THREAD_USER_SP]
@@ -90,9 +90,11 @@ svc_privileged:
 	ldr lr, =EXC_RETURN_THREAD_PSP
 	bx lr
 
+svc_refused_in_thread:
+	ldr lr, =EXC_RETURN_THREAD_PSP /* the check above overwrote it */
 svc_refused:
-	mov r0, lr                     /* EXC_RETURN: where the SVC came from */
-	b z_svc_refused
+	mov r0, lr                     /* EXC_RETURN: where the SVC came from, and where */
+	b z_svc_refused                /* z_svc_refused returns to */
 	.size z_svc, . - z_svc
 
 /* The privileged half of a system call, in thread mode on the caller's privileged stack:
