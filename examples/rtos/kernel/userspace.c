@@ -101,8 +101,9 @@ void z_object_static_init(void)
 void z_object_grant(const void *object, const struct k_thread *thread, bool on)
 {
 	struct k_object_state *state;
+	/* From the table, not thread->perm_index: the thread may not have been created yet. */
 	if (z_object_find(object, &state) != NULL)
-		perm_set(state, thread->perm_index, on);
+		perm_set(state, z_thread_perm_index(thread), on);
 }
 
 static void release_one(struct k_object_state *state, void *ctx)

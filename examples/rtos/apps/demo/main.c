@@ -1,11 +1,15 @@
-/* The demo: a small sensor station.
+/* The demo: a small sensor station, mostly in user mode.
  *
- * The sampler (a statically defined thread) sends readings through a message queue to the
- * logger, which folds them into shared statistics under a mutex and signals the reporter
- * through a semaphore after every batch. A fourth thread has a bug (it reads an unmapped
- * address): its fault is reported and contained while the others carry on. main starts the
- * dynamic threads, waits for the last report and ends the run with status 0.
+ * The sampler (a statically defined kernel thread, like a driver) sends readings through a
+ * message queue to the logger, a user thread, which folds them into statistics in the
+ * station's memory partition under a mutex and signals the reporter, another user thread,
+ * through a semaphore after every batch. Each user thread may use only the objects main
+ * granted it and the station's partition. Two more user threads misbehave: 'faulty' has a
+ * bug (it reads an unmapped address) and 'intruder' signals a semaphore it was never
+ * granted. Both are stopped and reported while the others carry on; main waits for the
+ * last report and ends the run with status 0 when everything went as described.
  */
+#include <app_memory.h>
 #include <kernel.h>
 #include <printk.h>
 
@@ -22,14 +26,20 @@ struct reading {
 K_MSGQ_DEFINE(readings, sizeof(struct reading), 4);
 static K_SEM_DEFINE(batch_ready, 0, READINGS / BATCH);
 
-static struct stats {
-	struct k_mutex lock;
+/* User data lives in the station's partition; the kernel object guarding it does not. */
+K_APP_DMEM(station_part) static struct stats {
 	unsigned int count;
 	int sum;
 	int min, max;
 } stats = {.min = 1000000, .max = -1000000};
+K_APPMEM_PARTITION_DEFINE(station_part);
+static struct k_mem_domain station_domain;
 
-enum { LOGGER, REPORTER, FAULTY, WORKERS };
+static struct {
+	struct k_mutex lock;
+} stats_guard;
+
+enum { LOGGER, REPORTER, FAULTY, INTRUDER, WORKERS };
 static struct k_thread workers[WORKERS];
 K_THREAD_STACK_ARRAY_DEFINE(worker_stacks, WORKERS, 1024);
 
@@ -57,13 +67,13 @@ static void log_readings(void *arg)
 	for (unsigned int i = 0; i < READINGS; i++) {
 		struct reading r;
 		k_msgq_get(&readings, &r, K_FOREVER);
-		k_mutex_lock(&stats.lock, K_FOREVER);
+		k_mutex_lock(&stats_guard.lock, K_FOREVER);
 		stats.count++;
 		stats.sum += r.millicelsius;
 		stats.min = r.millicelsius < stats.min ? r.millicelsius : stats.min;
 		stats.max = r.millicelsius > stats.max ? r.millicelsius : stats.max;
 		unsigned int count = stats.count;
-		k_mutex_unlock(&stats.lock);
+		k_mutex_unlock(&stats_guard.lock);
 		printk("[%4lu] logger:   stored reading %u (%u so far)\n", k_uptime_ticks(), r.sequence,
 		       count);
 		if (count % BATCH == 0)
@@ -76,11 +86,11 @@ static void report(void *arg)
 	(void)arg;
 	for (int batch = 1; batch <= READINGS / BATCH; batch++) {
 		k_sem_take(&batch_ready, K_FOREVER);
-		k_mutex_lock(&stats.lock, K_FOREVER);
+		k_mutex_lock(&stats_guard.lock, K_FOREVER);
 		int average = stats.sum / (int)stats.count;
 		printk("[%4lu] reporter: batch %d: %u readings, average %d mC, range %d..%d mC\n",
 		       k_uptime_ticks(), batch, stats.count, average, stats.min, stats.max);
-		k_mutex_unlock(&stats.lock);
+		k_mutex_unlock(&stats_guard.lock);
 	}
 }
 
@@ -94,11 +104,27 @@ static void read_calibration(void *arg)
 	printk("faulty: offset %d\n", table[0]);
 }
 
-static void start(int index, k_thread_entry_t entry, void *arg, int prio, const char *name)
+static void intrude(void *arg)
 {
-	k_thread_name_set(&workers[index], name);
-	int err = k_thread_create(&workers[index], worker_stacks[index],
-				  K_THREAD_STACK_SIZEOF(worker_stacks[index]), entry, arg, prio, 0);
+	(void)arg;
+	k_sleep(20);
+	printk("[%4lu] intruder: signalling batch_ready without permission\n", k_uptime_ticks());
+	k_sem_give(&batch_ready);
+	printk("intruder: not stopped!\n");
+}
+
+/* Starts a user thread in the station's domain with permission on `objects`. */
+static void start(int index, k_thread_entry_t entry, void *arg, int prio, const char *name,
+		  const void *const objects[])
+{
+	struct k_thread *thread = &workers[index];
+	k_thread_name_set(thread, name);
+	k_mem_domain_add_thread(&station_domain, thread);
+	for (; *objects != NULL; objects++)
+		k_object_access_grant(*objects, thread);
+	int err = k_thread_create(thread, worker_stacks[index],
+				  K_THREAD_STACK_SIZEOF(worker_stacks[index]), entry, arg, prio,
+				  K_USER);
 	if (err != 0)
 		printk("demo: cannot start %s (%d)\n", name, err);
 }
@@ -107,19 +133,31 @@ int main(void)
 {
 	printk("demo: sensor station on %s; %d readings, one every %d ticks\n", "mps2-an385",
 	       READINGS, SAMPLE_PERIOD_TICKS);
-	k_mutex_init(&stats.lock);
-	start(LOGGER, log_readings, NULL, 5, "logger");
-	start(REPORTER, report, NULL, 7, "reporter");
-	start(FAULTY, read_calibration, (void *)0x70000000, 8, "faulty");
+	k_mutex_init(&stats_guard.lock);
+	struct k_mem_partition *parts[] = {&station_part};
+	if (k_mem_domain_init(&station_domain, 1, parts) != 0) {
+		printk("demo: the station partition breaks the MPU rules\n");
+		return 1;
+	}
+	start(LOGGER, log_readings, NULL, 5, "logger",
+	      (const void *const[]){&readings, &stats_guard.lock, &batch_ready, NULL});
+	start(REPORTER, report, NULL, 7, "reporter",
+	      (const void *const[]){&stats_guard.lock, &batch_ready, NULL});
+	start(FAULTY, read_calibration, (void *)0x70000000, 8, "faulty", (const void *const[]){NULL});
+	start(INTRUDER, intrude, NULL, 8, "intruder", (const void *const[]){NULL});
 
 	for (int i = 0; i < WORKERS; i++)
 		k_thread_join(&workers[i], K_FOREVER);
 	k_thread_join(&sampler, K_FOREVER);
 
-	struct k_thread *faulty = &workers[FAULTY];
-	printk("[%4lu] demo: done; '%s' was stopped by a fault at PC %p (address %p), "
-	       "the other threads finished\n",
+	struct k_thread *faulty = &workers[FAULTY], *intruder = &workers[INTRUDER];
+	printk("[%4lu] demo: done; '%s' was stopped by a fault at PC %p (address %p), '%s' by a "
+	       "refused system call; the other threads finished\n",
 	       k_uptime_ticks(), k_thread_name_get(faulty), (void *)faulty->fault_pc,
-	       (void *)faulty->fault_addr);
-	return faulty->fault == K_FAULT_BUS ? 0 : 1;
+	       (void *)faulty->fault_addr, k_thread_name_get(intruder));
+	bool contained = faulty->fault == K_FAULT_MEMMANAGE && intruder->fault == K_FAULT_SYSCALL &&
+			 intruder->fault_reason == K_REFUSED_NO_PERMISSION;
+	for (int i = LOGGER; i <= REPORTER; i++)
+		contained = contained && workers[i].fault == K_FAULT_NONE;
+	return contained && stats.count == READINGS ? 0 : 1;
 }

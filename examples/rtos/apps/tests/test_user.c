@@ -218,6 +218,24 @@ static void permissions_end_with_the_thread(void)
 	CHECK(!permitted(&helpers[0], &helpers[0]), "permission on itself outlived the thread");
 }
 
+/* A thread object that runs once, in this case only: its permission index comes from the
+ * object table, so a grant made before it ever ran still reaches it. */
+static struct k_thread first_run_thread;
+static K_THREAD_STACK_DEFINE(first_run_stack, 1024);
+
+static void grant_before_the_first_start(void)
+{
+	k_sem_reset(&user_sem);
+	k_object_access_grant(&user_sem, &first_run_thread);
+	k_mem_domain_add_thread(&user_domain, &first_run_thread);
+	CHECK_EQ(k_thread_create(&first_run_thread, first_run_stack, sizeof(first_run_stack),
+				 child_gives, NULL, USER_PRIO, K_USER),
+		 0);
+	CHECK_EQ(k_thread_join(&first_run_thread, 10), 0);
+	CHECK_EQ(first_run_thread.fault, K_FAULT_NONE);
+	CHECK_EQ(k_sem_count_get(&user_sem), 1);
+}
+
 static void release_then_use(void *arg)
 {
 	(void)arg;
@@ -421,6 +439,7 @@ TEST_SUITE(user_tests, "user",
 	   {"permissions_are_not_inherited_by_default", permissions_are_not_inherited_by_default},
 	   {"public_objects_need_no_grant", public_objects_need_no_grant},
 	   {"permissions_end_with_the_thread", permissions_end_with_the_thread},
+	   {"grant_before_the_first_start", grant_before_the_first_start},
 	   {"released_object_is_refused", released_object_is_refused},
 	   {"dynamic_objects", dynamic_objects},
 	   {"removed_partition_is_gone_at_once", removed_partition_is_gone_at_once},
