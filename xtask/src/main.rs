@@ -3,6 +3,7 @@
 //! Build automation in Rust (no Makefiles, no shell scripts): every command prints each stage
 //! it runs and how long the stage took.
 
+mod bench_kernel;
 mod bench_table;
 mod cmd;
 mod qemu;
@@ -62,6 +63,9 @@ enum Bench {
     /// Object-table generation for 100 to 100,000 keys, then lookups on the target in QEMU
     /// next to a gperf table for the same keys.
     Table,
+    /// System calls, semaphores and context switches from user and kernel threads, on the
+    /// target in QEMU.
+    Kernel,
 }
 
 fn main() -> ExitCode {
@@ -110,12 +114,18 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             println!("{} passed, {} failed", tally.passed, tally.failed);
             Ok(if tally.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
+        Command::Bench { which: Bench::Kernel } => {
+            tools::ensure(tools::IMAGE)?;
+            stage("bench kernel operations on the target (QEMU -icount)", || bench_kernel::run(&root))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { which } => {
             let (package, bench) = match which {
                 Bench::Scan => ("kobject-scan", "scan"),
                 Bench::Syscalls => ("syscall-gen", "syscalls"),
                 Bench::Layout => ("linker-scripts", "layout"),
                 Bench::Table => ("kobject-scan", "table"),
+                Bench::Kernel => unreachable!("handled above"),
             };
             tools::ensure(tools::IMAGE)?;
             let mut cargo = cmd::new("cargo");

@@ -23,6 +23,8 @@ pub enum Image {
     Demo,
     /// The in-emulator test suite; its exit status is the number of failed cases.
     Tests,
+    /// The kernel benchmark `cargo xtask bench kernel` runs.
+    Bench,
 }
 
 impl Image {
@@ -30,6 +32,7 @@ impl Image {
         match self {
             Image::Demo => "demo",
             Image::Tests => "tests",
+            Image::Bench => "bench",
         }
     }
 }
@@ -301,6 +304,7 @@ fn image_dir(image: Image) -> &'static str {
     match image {
         Image::Demo => "apps/demo",
         Image::Tests => "apps/tests",
+        Image::Bench => "apps/bench",
     }
 }
 
