@@ -64,16 +64,14 @@ static inline void arch_wait_for_interrupt(void)
 	__asm__ volatile("wfi");
 }
 
-/* Whether the caller runs in an unprivileged thread (user mode). Handler mode is always
- * privileged, whatever CONTROL says about the interrupted thread. */
+/* Whether the caller runs in an unprivileged thread (user mode). One read: CONTROL is
+ * nPRIV | SPSEL (3) only there. A privileged thread has nPRIV clear, and in handler mode
+ * SPSEL reads as zero whatever the interrupted thread uses (ARMv7-M; no FPCA on the M3). */
 static inline int arch_is_user_context(void)
 {
-	uint32_t value;
-	__asm__ volatile("mrs %0, ipsr" : "=r"(value));
-	if (value & 0x1ffu)
-		return 0;
-	__asm__ volatile("mrs %0, control" : "=r"(value));
-	return (int)(value & 1u);
+	uint32_t control;
+	__asm__ volatile("mrs %0, control" : "=r"(control));
+	return control == 3u;
 }
 
 /* Ends the emulation with `code` as QEMU's exit status (semihosting SYS_EXIT_EXTENDED). */

@@ -19,8 +19,20 @@ enum z_init_rule {
  * or an address). Never returns. */
 __attribute__((noreturn)) void z_syscall_refuse(enum k_syscall_refusal reason, const void *what);
 
+/* The dynamic object at `p` and its state, or NULL (kernel/userspace.c). */
+const struct k_object_entry *z_dynamic_object_find(const void *p, struct k_object_state **state);
+
 /* The entry and run-time state of the kernel object at `p` (static or dynamic), or NULL. */
-const struct k_object_entry *z_object_find(const void *p, struct k_object_state **state);
+static inline const struct k_object_entry *z_object_find(const void *p,
+							 struct k_object_state **state)
+{
+	const struct k_object_entry *entry = k_object_find(p);
+	if (entry != NULL) {
+		*state = k_object_state_of(entry);
+		return entry;
+	}
+	return z_dynamic_object_find(p, state);
+}
 
 static inline bool z_object_permitted(const struct k_object_state *state, unsigned int index)
 {
@@ -28,15 +40,11 @@ static inline bool z_object_permitted(const struct k_object_state *state, unsign
 	       (index < K_OBJ_PERM_BYTES * 8u && (state->perms[index >> 3] >> (index & 7u)) & 1u);
 }
 
-/* Checks that `p` is a kernel object of `type` (K_OBJ_ANY: any) the calling thread may use,
- * initialised as `rule` says; returns its state. */
-static inline struct k_object_state *z_object_verify(const void *p, enum k_obj_type type,
-						     enum z_init_rule rule)
+/* The checks of z_object_verify on an entry already found. */
+__attribute__((always_inline)) static inline void
+z_object_check(const void *p, const struct k_object_entry *entry, struct k_object_state *state,
+	       enum k_obj_type type, enum z_init_rule rule)
 {
-	struct k_object_state *state;
-	const struct k_object_entry *entry = z_object_find(p, &state);
-	if (entry == NULL)
-		z_syscall_refuse(K_REFUSED_NOT_OBJECT, p);
 	if (type != K_OBJ_ANY && entry->type != type)
 		z_syscall_refuse(K_REFUSED_WRONG_TYPE, p);
 	if (!z_object_permitted(state, z_kernel.current->perm_index))
@@ -45,6 +53,23 @@ static inline struct k_object_state *z_object_verify(const void *p, enum k_obj_t
 		z_syscall_refuse(K_REFUSED_UNINITIALIZED, p);
 	if (rule == Z_MUST_NOT_INIT && (state->flags & K_OBJ_FLAG_INITIALIZED))
 		z_syscall_refuse(K_REFUSED_BUSY, p);
+}
+
+/* z_object_verify for objects the static table does not hold. */
+struct k_object_state *z_dynamic_object_verify(const void *p, enum k_obj_type type,
+					       enum z_init_rule rule);
+
+/* Checks that `p` is a kernel object of `type` (K_OBJ_ANY: any) the calling thread may use,
+ * initialised as `rule` says; returns its state. Inline with the static table's lookup:
+ * every object argument of every system call goes through here. */
+__attribute__((always_inline)) static inline struct k_object_state *
+z_object_verify(const void *p, enum k_obj_type type, enum z_init_rule rule)
+{
+	const struct k_object_entry *entry = k_object_find(p);
+	if (__builtin_expect(entry == NULL, 0))
+		return z_dynamic_object_verify(p, type, rule);
+	struct k_object_state *state = k_object_state_of(entry);
+	z_object_check(p, entry, state, type, rule);
 	return state;
 }
 

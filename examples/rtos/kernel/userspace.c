@@ -34,18 +34,24 @@ static int dyn_slot(const void *p)
 	return (int)(offset / DYN_SLOT_SIZE);
 }
 
-const struct k_object_entry *z_object_find(const void *p, struct k_object_state **state)
+const struct k_object_entry *z_dynamic_object_find(const void *p, struct k_object_state **state)
 {
-	const struct k_object_entry *entry = k_object_find(p);
-	if (entry != NULL) {
-		*state = k_object_state_of(entry);
-		return entry;
-	}
 	int slot = dyn_slot(p);
 	if (slot < 0 || dyn_entries[slot].type == K_OBJ_ANY)
 		return NULL;
 	*state = &dyn_states[slot];
 	return &dyn_entries[slot];
+}
+
+struct k_object_state *z_dynamic_object_verify(const void *p, enum k_obj_type type,
+					       enum z_init_rule rule)
+{
+	struct k_object_state *state;
+	const struct k_object_entry *entry = z_dynamic_object_find(p, &state);
+	if (entry == NULL)
+		z_syscall_refuse(K_REFUSED_NOT_OBJECT, p);
+	z_object_check(p, entry, state, type, rule);
+	return state;
 }
 
 /* ---- Permissions and initialisation ------------------------------------------------- */
@@ -262,21 +268,24 @@ void z_syscall_fault(unsigned int reason)
 	}
 }
 
-#define EXC_RETURN_THREAD_PSP 0xdu
-#define FRAME_PC 6
-
-/* An SVC other than a system call or its return (arch/arm/syscall.S), in handler mode. */
+/* An SVC from handler mode or boot code (arch/arm/syscall.S): a kernel bug. */
 void z_svc_refused(uint32_t exc_return);
+/* A user thread's SVC other than the system call; `frame` is its exception frame. */
+void z_svc_refused_user(const uint32_t *frame);
 
 void z_svc_refused(uint32_t exc_return)
 {
+	printk("*** SVC from an exception handler or boot code (EXC_RETURN 0x%08lx)\n"
+	       "*** stopping the system\n",
+	       exc_return);
+	arch_system_exit(255);
+}
+
+#define FRAME_PC 6
+
+void z_svc_refused_user(const uint32_t *frame)
+{
 	struct k_thread *thread = z_kernel.current;
-	if ((exc_return & 0xfu) != EXC_RETURN_THREAD_PSP || thread == NULL) {
-		printk("*** SVC from an exception handler or boot code\n*** stopping the system\n");
-		arch_system_exit(255);
-	}
-	uint32_t *frame;
-	__asm__ volatile("mrs %0, psp" : "=r"(frame));
 	const uint8_t *after = (const uint8_t *)(uintptr_t)frame[FRAME_PC];
 	irq_lock();
 	refusal_record(thread, K_REFUSED_BAD_SVC, after[-2], (const void *)(after - 2));

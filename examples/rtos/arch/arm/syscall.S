@@ -1,116 +1,114 @@
 /* System-call entry and exit (ARMv7-M).
  *
  * A user thread traps with `svc #3`: arguments in r0-r5, the ID in r6 (syscall-gen's armv7m
- * ABI). The SVC handler never runs the call itself, because calls may block and a handler
- * cannot be switched away from. It builds an exception frame on the thread's privileged stack
- * and "returns" into z_syscall_thread_entry, privileged, in thread mode, on that stack; the
- * user's stack is not used again until the call is over. That entry calls the generated
- * dispatcher, which bounds-checks the ID, and asks to return with `svc #4`, on which the
- * handler copies the result into the user's frame, clears the caller-saved registers that do
- * not carry the result, and drops privilege again.
+ * ABI). The handler does not run the call itself, because calls may block and a handler
+ * cannot be switched away from. It moves the thread onto its privileged stack first, then
+ * builds there an exception frame that "returns", privileged and in thread mode, straight
+ * into the call's marshalling stub from the generated table, with the stub's stack
+ * arguments (a4, a5, &ret_hi) above the frame and syscall_return as its return address.
+ * syscall_return traps with `svc #4`, on which the handler copies the result into the user's
+ * frame, clears the caller-saved registers that do not carry it, and drops privilege again.
  *
  * r0-r6 still hold the caller's values when the handler starts: exception entry copies them
  * to the frame but does not change them, and no other handler can run between the svc and
  * this one (SVC has the highest configurable priority). So the only word read from the user
- * frame is the stacked return address, written by the hardware, to find the SVC number. */
+ * frame is the stacked return address, written by the hardware, to find the SVC number.
+ *
+ * Privileged threads never trap into the kernel (their wrappers call the implementation), so
+ * an SVC from a privileged thread can only be a return request. */
 	.syntax unified
 	.thumb
 	.text
 
+#include <syscall_list.h>
+
 	.equ SVC_SYSCALL, 3
-	.equ SVC_SYSCALL_RETURN, 4
 	/* struct k_thread and struct z_kernel offsets, checked in start.c. */
 	.equ THREAD_MODE, 36
 	.equ THREAD_PRIV_STACK_TOP, 40
-	.equ THREAD_USER_SP, 44
-	.equ THREAD_SYSCALL_ID, 48
+	.equ THREAD_USER_SP, 44           /* followed by THREAD_SYSCALL_ID */
 	.equ KERNEL_CURRENT, 0
 	.equ FRAME_PC, 24
-	.equ FRAME_SIZE, 32
+	/* On the privileged stack, from its top: ret_hi, &ret_hi, a5, a4, then the frame. */
+	.equ CALL_AREA, 48
 	.equ XPSR_THUMB, 0x01000000
-	.equ EXC_RETURN_THREAD_PSP, 0xfffffffd
+	.equ CONTROL_SPSEL, 2             /* thread mode uses the process stack */
+	.equ CONTROL_NPRIV, 1
 
 	.global z_svc
 	.type z_svc, %function
 	.thumb_func
 z_svc:
 	tst lr, #4
-	beq svc_refused                /* from handler mode or the main stack: never valid */
+	beq svc_refused                   /* from handler mode or the main stack: never valid */
 	mrs r12, control
-	tst r12, #1
-	beq svc_privileged
-	/* From a user thread. */
-	mrs r12, psp
-	ldr lr, [r12, #FRAME_PC]
-	ldrb lr, [lr, #-2]             /* the svc instruction's immediate */
-	cmp lr, #SVC_SYSCALL
-	bne svc_refused_in_thread
+	lsls r12, r12, #31                /* nPRIV into N */
+	bpl syscall_exit
+
+	/* A user thread's call. Onto the privileged stack before anything else. */
 	ldr lr, =z_kernel
 	ldr lr, [lr, #KERNEL_CURRENT]
-	str r12, [lr, #THREAD_USER_SP]
-	str r6, [lr, #THREAD_SYSCALL_ID]
+	mrs r12, psp
+	strd r12, r6, [lr, #THREAD_USER_SP] /* user_sp, syscall_id */
 	ldr r12, [lr, #THREAD_PRIV_STACK_TOP]
-	sub r12, r12, #FRAME_SIZE
-	stmia r12, {r0-r3}             /* arguments 0-3; 4, 5 and the ID stay in r4-r6 */
+	sub r12, r12, #CALL_AREA
 	msr psp, r12
-	ldr r0, =z_syscall_thread_entry
-	mov r1, #XPSR_THUMB
-	strd r0, r1, [r12, #FRAME_PC]
-	mov r0, #0                     /* K_MODE_KERNEL until the call returns */
+	stmia r12, {r0-r3}                /* a0-a3 come back in r0-r3 */
+	add r3, r12, #44                  /* &ret_hi */
+	strd r5, r3, [r12, #36]           /* a5, &ret_hi */
+	ldr r3, [lr, #THREAD_USER_SP]
+	ldr r3, [r3, #FRAME_PC]           /* the user's return address */
+	ldrb r3, [r3, #-2]                /* the svc instruction's immediate */
+	cmp r3, #SVC_SYSCALL
+	bne svc_refused_user
+	cmp r6, #K_SYSCALL_LIMIT          /* unsigned: "negative" IDs too */
+	it hs
+	movhs r6, #K_SYSCALL_BAD
+	ldr r0, =k_syscall_table
+	ldr r1, [r0, r6, lsl #2]
+	bic r1, r1, #1                    /* a frame holds the PC without the Thumb bit */
+	ldr r0, =syscall_return
+	mov r2, #XPSR_THUMB
+	strd r0, r1, [r12, #20]           /* lr, pc */
+	strd r2, r4, [r12, #28]           /* xpsr, a4 */
+	movs r0, #0                       /* K_MODE_KERNEL until the call returns */
 	str r0, [lr, #THREAD_MODE]
-	mrs r0, control
-	bic r0, r0, #1
+	movs r0, #CONTROL_SPSEL
 	msr control, r0
-	isb                            /* r0-r3 come back from the new frame */
-	ldr lr, =EXC_RETURN_THREAD_PSP
+	mvn lr, #2                        /* EXC_RETURN 0xfffffffd: thread mode, process stack */
 	bx lr
 
-svc_privileged:
-	/* From a privileged thread: only the system-call return is valid, and only from the one
-	 * place that issues it. */
-	mrs r12, psp
-	ldr r12, [r12, #FRAME_PC]
-	adr.w lr, syscall_return_point
-	cmp r12, lr
-	bne svc_refused_in_thread
+	/* The return request from syscall_return: r0:r1 is the result. */
+syscall_exit:
 	ldr lr, =z_kernel
 	ldr lr, [lr, #KERNEL_CURRENT]
 	ldr r12, [lr, #THREAD_USER_SP]
-	mov r2, #0
-	mov r3, #0
-	stmia r12, {r0-r3}             /* result in r0:r1, r2 and r3 cleared */
-	str r2, [r12, #16]             /* r12 cleared */
+	movs r2, #0
+	movs r3, #0
+	stmia r12, {r0-r3}                /* result in r0:r1, r2 and r3 cleared */
+	str r2, [r12, #16]                /* r12 cleared */
 	msr psp, r12
-	mov r0, #1                     /* K_MODE_USER */
+	movs r0, #1                       /* K_MODE_USER */
 	str r0, [lr, #THREAD_MODE]
-	mrs r0, control
-	orr r0, r0, #1
+	movs r0, #(CONTROL_SPSEL | CONTROL_NPRIV)
 	msr control, r0
-	isb
-	ldr lr, =EXC_RETURN_THREAD_PSP
+	mvn lr, #2
 	bx lr
 
-svc_refused_in_thread:
-	ldr lr, =EXC_RETURN_THREAD_PSP /* the check above overwrote it */
-svc_refused:
-	mov r0, lr                     /* EXC_RETURN: where the SVC came from, and where */
-	b z_svc_refused                /* z_svc_refused returns to */
-	.size z_svc, . - z_svc
+svc_refused_user:
+	ldr r0, [lr, #THREAD_USER_SP]     /* the user frame, for the report */
+	mvn lr, #2
+	b z_svc_refused_user              /* returns through lr: the exception return */
 
-/* The privileged half of a system call, in thread mode on the caller's privileged stack:
- * z_syscall_dispatch(a0..a5, id, &ret_hi) with r0-r3 from the frame and r4-r6 as trapped. */
-	.global z_syscall_thread_entry
-	.type z_syscall_thread_entry, %function
+svc_refused:
+	mov r0, lr
+	b z_svc_refused
+
+/* Where a marshalling stub returns to, privileged, on the privileged stack. */
+	.type syscall_return, %function
 	.thumb_func
-z_syscall_thread_entry:
-	sub sp, sp, #32                /* 4 stack arguments, the high result word, padding */
-	add r12, sp, #16
-	strd r4, r5, [sp]
-	strd r6, r12, [sp, #8]
-	bl z_syscall_dispatch
-	ldr r1, [sp, #16]
-	add sp, sp, #32
-	svc #SVC_SYSCALL_RETURN
-syscall_return_point:
-	b .                            /* never reached: the return SVC does not come back here */
-	.size z_syscall_thread_entry, . - z_syscall_thread_entry
+syscall_return:
+	ldr r1, [sp, #12]                 /* ret_hi */
+	svc #4
+	.size syscall_return, . - syscall_return
+	.size z_svc, . - z_svc
