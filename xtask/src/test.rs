@@ -44,7 +44,9 @@ pub fn run_all(root: &Path) -> Result<Tally> {
     tally.add(stage("lint (rustfmt, clippy)", || lint(root))?);
     tally.add(stage("host tests (cargo test --workspace)", || cargo_tests(root))?);
     tally.add(stage("guest tests (QEMU mps2-an385)", || guest_tests(root))?);
-    tally.add(stage("demo boots (QEMU mps2-an385)", || demo_boots(root))?);
+    tally.add(stage("demo boots (QEMU mps2-an385)", || image_exits_0(root, rtos::Image::Demo))?);
+    tally
+        .add(stage("kernel bench image runs (QEMU mps2-an385)", || image_exits_0(root, rtos::Image::Bench))?);
     tally.add(stage("object table: patch and relink modes agree", || table_modes_agree(root))?);
     Ok(tally)
 }
@@ -155,15 +157,17 @@ fn parse_summary(text: &str) -> Option<(u64, u64)> {
     Some((passed.trim().parse().ok()?, failed.trim().parse().ok()?))
 }
 
-fn demo_boots(root: &Path) -> Result<Tally> {
-    let built = rtos::build(root, rtos::Image::Demo, rtos::TableMode::Patch)?;
+/// Boots `image`, which passes by exiting with status 0.
+fn image_exits_0(root: &Path, image: rtos::Image) -> Result<Tally> {
+    let built = rtos::build(root, image, rtos::TableMode::Patch)?;
     let outcome = qemu::run(&built.elf, GUEST_TIMEOUT)?;
     let mut tally = Tally::default();
     if outcome.exit_code == Some(0) {
         tally.pass();
     } else {
         tally.fail(format!(
-            "demo: expected exit status 0, got {:?}{}",
+            "{}: expected exit status 0, got {:?}{}",
+            image.name(),
             outcome.exit_code,
             if outcome.timed_out { " (timed out)" } else { "" }
         ));
