@@ -101,6 +101,9 @@ enum k_syscall_refusal {
 
 typedef void (*k_thread_entry_t)(void *arg);
 
+/* Bytes of a thread name, its NUL included; longer names are cut. */
+#define K_THREAD_NAME_SIZE 16
+
 struct k_mutex;
 
 /* A queue of threads waiting on an object, highest priority first, FIFO among equals. */
@@ -147,7 +150,7 @@ __kobject(thread) struct k_thread {
 	struct k_mutex *held_mutexes;
 	struct k_wait_q joiners;
 
-	const char *name;
+	char name[K_THREAD_NAME_SIZE]; /* a copy: the kernel keeps no pointer to user memory */
 	k_thread_stack_t *stack;
 	size_t stack_size;
 
@@ -226,10 +229,13 @@ struct z_static_thread {
  * or dead. Returns 0, -EINVAL (bad priority or stack) or -EBUSY (thread still alive). */
 __syscall int k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
 			      k_thread_entry_t entry, void *arg, int prio, uint32_t options);
-/* A name set before k_thread_create is kept, so even the thread's first moments have it.
- * Kernel threads only: the thread keeps the pointer. */
-void k_thread_name_set(struct k_thread *thread, const char *name);
-/* The name for reports: never NULL. */
+/* Names the thread with a copy of `name`, cut to K_THREAD_NAME_SIZE - 1 characters. A name
+ * set before k_thread_create is kept, so even the thread's first moments have it. Returns 0. */
+__syscall int k_thread_name_set(struct k_thread *thread, const char *name);
+/* Copies the thread's name into `buf` (NUL-terminated, cut to `size`): 0, or -EINVAL when
+ * `size` is 0. */
+__syscall int k_thread_name_copy(struct k_thread *thread, char *buf, size_t size);
+/* Kernel threads only: the name for reports, never NULL. */
 const char *k_thread_name_get(const struct k_thread *thread);
 
 /* The name of kernel object type `type` (enum k_obj_type in the generated kobject_table.h). */

@@ -36,9 +36,14 @@ static int thread_check(const struct k_thread *thread, k_thread_stack_t *stack, 
 void z_thread_setup(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
 		    k_thread_entry_t entry, void *arg, int prio, const char *name, uint32_t options)
 {
-	/* Set before creation, kept: a domain given to the thread before it runs. */
+	/* Set before creation, kept: a domain and a name given to the thread before it runs. */
 	struct k_mem_domain *domain = thread->domain;
+	char kept_name[K_THREAD_NAME_SIZE];
+	memcpy(kept_name, thread->name, sizeof(kept_name));
 	memset(thread, 0, sizeof(*thread));
+	memcpy(thread->name, kept_name, sizeof(kept_name));
+	if (name != NULL)
+		z_impl_k_thread_name_set(thread, name);
 	uintptr_t top = ((uintptr_t)stack + stack_size) & ~(uintptr_t)7u;
 	struct exception_frame *frame = (struct exception_frame *)top - 1;
 	memset(frame, 0, sizeof(*frame));
@@ -53,7 +58,6 @@ void z_thread_setup(struct k_thread *thread, k_thread_stack_t *stack, size_t sta
 	thread->mode = K_MODE_KERNEL;
 	thread->prio = (int8_t)prio;
 	thread->base_prio = (int8_t)prio;
-	thread->name = name;
 	thread->stack = stack;
 	thread->stack_size = stack_size;
 	thread->options = (uint8_t)options;
@@ -95,7 +99,7 @@ int z_impl_k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, siz
 		irq_unlock(key);
 		return -EBUSY;
 	}
-	z_thread_setup(thread, stack, stack_size, entry, arg, prio, thread->name, options);
+	z_thread_setup(thread, stack, stack_size, entry, arg, prio, NULL, options);
 	z_ready(thread);
 	z_reschedule(key);
 	return 0;
@@ -116,14 +120,57 @@ int z_vrfy_k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, siz
 	return z_impl_k_thread_create(thread, stack, stack_size, entry, arg, prio, options);
 }
 
-void k_thread_name_set(struct k_thread *thread, const char *name)
+int z_impl_k_thread_name_set(struct k_thread *thread, const char *name)
 {
-	thread->name = name;
+	size_t len = 0;
+	while (len < K_THREAD_NAME_SIZE - 1 && name[len] != '\0')
+		len++;
+	unsigned int key = irq_lock(); /* no report sees half a name */
+	memcpy(thread->name, name, len);
+	thread->name[len] = '\0';
+	irq_unlock(key);
+	return 0;
+}
+
+/* The name is copied byte by byte into kernel memory, each byte checked before it is read,
+ * so a name running into memory the caller may not read is refused, never faulted on. */
+int z_vrfy_k_thread_name_set(struct k_thread *thread, const char *name)
+{
+	z_object_verify(thread, K_OBJ_THREAD, Z_ANY_INIT);
+	char copy[K_THREAD_NAME_SIZE];
+	size_t len = 0;
+	for (; len < sizeof(copy) - 1; len++) {
+		z_buffer_verify(name + len, 1, false);
+		copy[len] = name[len];
+		if (copy[len] == '\0')
+			break;
+	}
+	copy[len] = '\0';
+	return z_impl_k_thread_name_set(thread, copy);
+}
+
+int z_impl_k_thread_name_copy(struct k_thread *thread, char *buf, size_t size)
+{
+	if (size == 0)
+		return -EINVAL;
+	size_t len = strlen(k_thread_name_get(thread));
+	if (len > size - 1)
+		len = size - 1;
+	memcpy(buf, k_thread_name_get(thread), len);
+	buf[len] = '\0';
+	return 0;
+}
+
+int z_vrfy_k_thread_name_copy(struct k_thread *thread, char *buf, size_t size)
+{
+	z_object_verify(thread, K_OBJ_THREAD, Z_ANY_INIT);
+	z_buffer_verify(buf, size, true);
+	return z_impl_k_thread_name_copy(thread, buf, size);
 }
 
 const char *k_thread_name_get(const struct k_thread *thread)
 {
-	return thread->name != NULL ? thread->name : "<unnamed>";
+	return thread->name[0] != '\0' ? thread->name : "<unnamed>";
 }
 
 struct k_thread *z_impl_k_current_get(void)

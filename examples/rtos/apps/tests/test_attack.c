@@ -44,13 +44,30 @@ static void watchdog(void *arg)
 	}
 }
 
+static bool watchdog_start(void)
+{
+	watchdog_count = 0;
+	return helper_start_user(WATCHDOG, watchdog, NULL, ATTACK_PRIO, &user_domain) != NULL;
+}
+
+/* The watchdog still counts and kernel data is intact; then the watchdog ends. */
+static void watchdog_check_and_stop(void)
+{
+	uint32_t before = watchdog_count;
+	k_sleep(5);
+	if (watchdog_count <= before)
+		test_fail(0, "the watchdog stopped counting (%lu)", before);
+	if (kernel_secret != 0x5ec2e7u)
+		test_fail(0, "kernel data changed");
+	k_thread_abort(&helpers[WATCHDOG]);
+}
+
 /* Runs `attack` in a hostile user thread next to the watchdog and checks the outcome. */
 static void contain(k_thread_entry_t attack, void *arg, enum k_fault_kind kind,
 		    enum k_syscall_refusal reason)
 {
 	reached = 0;
-	watchdog_count = 0;
-	if (helper_start_user(WATCHDOG, watchdog, NULL, ATTACK_PRIO, &user_domain) == NULL ||
+	if (!watchdog_start() ||
 	    helper_start_user(HOSTILE, attack, arg, ATTACK_PRIO, &user_domain) == NULL)
 		return;
 	struct k_thread *hostile = &helpers[HOSTILE];
@@ -62,13 +79,7 @@ static void contain(k_thread_entry_t attack, void *arg, enum k_fault_kind kind,
 		test_fail(0, "refusal %d, expected %d", hostile->fault_reason, reason);
 	else if (reached)
 		test_fail(0, "the hostile thread went on after its attempt");
-	uint32_t before = watchdog_count;
-	k_sleep(5);
-	if (watchdog_count <= before)
-		test_fail(0, "the watchdog stopped counting (%lu)", before);
-	if (kernel_secret != 0x5ec2e7u)
-		test_fail(0, "kernel data changed");
-	k_thread_abort(&helpers[WATCHDOG]);
+	watchdog_check_and_stop();
 }
 
 #define CHECK_FAULT_ADDR(addr)                                                               \
@@ -289,6 +300,8 @@ static void object_after_revocation(void)
 	k_object_access_grant(&attack_sem, &helpers[HOSTILE]);
 	k_object_access_grant(&go_sem, &helpers[HOSTILE]);
 	reached = 0;
+	if (!watchdog_start())
+		return;
 	START_USER_HELPER(HOSTILE, give_until_revoked, NULL, ATTACK_PRIO);
 	k_sleep(3);
 	CHECK_EQ(scratch[1], 1);
@@ -300,6 +313,7 @@ static void object_after_revocation(void)
 	CHECK_EQ(helpers[HOSTILE].fault_reason, K_REFUSED_NO_PERMISSION);
 	CHECK_EQ(reached, 0);
 	CHECK_EQ(k_sem_count_get(&attack_sem), 1);
+	watchdog_check_and_stop();
 }
 
 static void get_into(void *arg)
@@ -327,6 +341,21 @@ static void buffer_straddling_partition_end(void)
 	contain(put_from, (void *)((uintptr_t)__app_user_part_end - 4), K_FAULT_SYSCALL,
 		K_REFUSED_BAD_BUFFER);
 	CHECK_EQ(k_msgq_num_used_get(&attack_q), 0);
+}
+
+static void name_from(void *arg)
+{
+	k_thread_name_set(k_current_get(), arg);
+	reached = 1;
+}
+
+/* The name runs from the partition's last byte into memory the thread may not read. */
+static void string_running_out_of_user_memory(void)
+{
+	char *last = (char *)((uintptr_t)__app_user_part_end - 1);
+	*last = 'x';
+	contain(name_from, last, K_FAULT_SYSCALL, K_REFUSED_BAD_BUFFER);
+	CHECK_FAULT_ADDR(last + 1);
 }
 
 static void out_wrapping(void *arg)
@@ -467,6 +496,7 @@ TEST_SUITE(attack_tests, "attack",
 	   {"buffer_in_kernel_memory", buffer_in_kernel_memory},
 	   {"buffer_straddling_partition_end", buffer_straddling_partition_end},
 	   {"size_wrapping_the_address_space", size_wrapping_the_address_space},
+	   {"string_running_out_of_user_memory", string_running_out_of_user_memory},
 	   {"negative_syscall_id", negative_syscall_id},
 	   {"syscall_id_at_the_limit", syscall_id_at_the_limit},
 	   {"the_bad_syscall_id", the_bad_syscall_id},

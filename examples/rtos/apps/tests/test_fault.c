@@ -145,16 +145,18 @@ static void stack_overflow_hits_guard(void)
 	      (unsigned long)base);
 }
 
-/* A kernel stack (8-byte aligned, no guard) is watched by its sentinel: the thread runs on
- * the upper half and overflows into the lower half. */
+/* A stack that forms no MPU region has no guard; its sentinel watches it. The thread runs
+ * on the upper part of a kernel stack, 1016 bytes (no region size), and overflows into the
+ * lower part. */
 static K_KERNEL_STACK_DEFINE(sentinel_stack, 2 * OVERFLOW_STACK_SIZE);
+#define SENTINEL_STACK_SIZE (OVERFLOW_STACK_SIZE - 8)
 
 static void stack_overflow_hits_sentinel(void)
 {
 	k_thread_name_set(&overflow_thread, "overflow");
-	k_thread_stack_t *upper = sentinel_stack + OVERFLOW_STACK_SIZE;
-	CHECK_EQ(k_thread_create(&overflow_thread, upper, OVERFLOW_STACK_SIZE, overflow_stack,
-				 (void *)OVERFLOW_STACK_SIZE, 5, 0),
+	k_thread_stack_t *upper = sentinel_stack + 2 * OVERFLOW_STACK_SIZE - SENTINEL_STACK_SIZE;
+	CHECK_EQ(k_thread_create(&overflow_thread, upper, SENTINEL_STACK_SIZE, overflow_stack,
+				 (void *)SENTINEL_STACK_SIZE, 5, 0),
 		 0);
 	CHECK_EQ(k_thread_join(&overflow_thread, 10), 0);
 	CHECK_STR(log_text(), "o");

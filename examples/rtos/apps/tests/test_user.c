@@ -3,6 +3,7 @@
 #include <app_memory.h>
 #include <mpu.h>
 #include <printk.h>
+#include <string.h>
 #include <syscall_handler.h>
 
 #include "runner.h"
@@ -131,6 +132,29 @@ static void printk_from_user_mode(void)
 	CHECK_EQ(k_thread_join(&helpers[0], 10), 0);
 	CHECK_EQ(helpers[0].fault, K_FAULT_NONE);
 	CHECK_EQ(user_step, 1);
+}
+
+K_APP_BMEM(user_part) static char name_buffer[K_THREAD_NAME_SIZE + 4];
+
+static void rename_self(void *arg)
+{
+	(void)arg;
+	user_result[0] = k_thread_name_set(k_current_get(), "a-name-longer-than-fifteen");
+	user_result[1] = k_thread_name_copy(k_current_get(), name_buffer, sizeof(name_buffer));
+	user_result[2] = k_thread_name_copy(k_current_get(), name_buffer, 0);
+}
+
+static void thread_names_are_copied(void)
+{
+	memset(name_buffer, 'x', sizeof(name_buffer));
+	START_USER_HELPER(0, rename_self, NULL, USER_PRIO);
+	CHECK_EQ(k_thread_join(&helpers[0], 10), 0);
+	CHECK_EQ(helpers[0].fault, K_FAULT_NONE);
+	CHECK_EQ(user_result[0], 0);
+	CHECK_EQ(user_result[1], 0);
+	CHECK_EQ(user_result[2], -EINVAL);
+	CHECK_STR(name_buffer, "a-name-longer-t");
+	CHECK_STR(k_thread_name_get(&helpers[0]), "a-name-longer-t");
 }
 
 static void child_gives(void *arg)
@@ -435,6 +459,7 @@ TEST_SUITE(user_tests, "user",
 	   {"message_queue_between_user_threads", message_queue_between_user_threads},
 	   {"mutex_from_user_mode", mutex_from_user_mode},
 	   {"printk_from_user_mode", printk_from_user_mode},
+	   {"thread_names_are_copied", thread_names_are_copied},
 	   {"user_thread_creates_user_thread", user_thread_creates_user_thread},
 	   {"permissions_are_not_inherited_by_default", permissions_are_not_inherited_by_default},
 	   {"public_objects_need_no_grant", public_objects_need_no_grant},
