@@ -23,6 +23,10 @@ void z_thread_setup(struct k_thread *thread, k_thread_stack_t *stack, size_t sta
 		    k_thread_entry_t entry, void *arg, int prio, const char *name, uint32_t options);
 /* Whether the thread has overwritten the sentinel at the bottom of its stack. */
 bool z_stack_overflowed(const struct k_thread *thread);
+/* Makes `thread` a user thread: its privileged stack, with a sentinel at the bottom. */
+void z_thread_priv_stack_setup(struct k_thread *thread);
+/* The name of system call `id` for reports; "<invalid ID>" out of range. */
+const char *z_syscall_name(uint32_t id);
 void z_ready(struct k_thread *thread);
 
 /* Copies each kernel object's boot flags from the object table into its run-time state. */
@@ -56,6 +60,18 @@ void z_thread_stop(struct k_thread *thread);
 /* perm_index of a thread the object table does not know (it cannot run in user mode). */
 #define Z_NO_PERM_INDEX 0xffu
 
+/* The privileged stack's bottom word: the kernel's own calls must never reach it. */
+static inline uint32_t *z_priv_stack_sentinel(const struct k_thread *thread)
+{
+	return (uint32_t *)((uintptr_t)thread->priv_stack_top - K_PRIV_STACK_SIZE);
+}
+
+/* Whether a system call of the thread overwrote that sentinel: a kernel bug. */
+static inline bool z_priv_stack_overflowed(const struct k_thread *thread)
+{
+	return thread->priv_stack_top != NULL && *z_priv_stack_sentinel(thread) != K_STACK_SENTINEL;
+}
+
 /* Fault and refusal reports are not printed while set (k_fault_reports_quiet); counted in
  * z_fault_count either way. */
 extern bool z_fault_reports_quiet;
@@ -79,6 +95,8 @@ void *z_priv_stack_top(unsigned int perm_index);
 
 /* Reports a thread's stack overflow and stops it (the idle thread's ends the run). */
 void z_fault_stack_overflow(struct k_thread *thread);
+/* Reports a privileged-stack overflow, a kernel bug, and stops the system. */
+__attribute__((noreturn)) void z_fault_priv_stack_overflow(struct k_thread *thread);
 
 /* Called by the arch layer. */
 void z_tick(void);                       /* SysTick handler */

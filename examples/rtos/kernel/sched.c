@@ -5,7 +5,6 @@
 #include <arch.h>
 #include <kernel_internal.h>
 #include <mpu.h>
-#include <syscall_handler.h>
 
 struct z_kernel z_kernel;
 
@@ -202,6 +201,8 @@ struct k_thread *z_switch_next(void)
 	struct k_thread *previous = z_kernel.current;
 	if (previous != NULL && previous->state != K_THREAD_DEAD && z_stack_overflowed(previous))
 		z_fault_stack_overflow(previous);
+	if (previous != NULL && z_priv_stack_overflowed(previous))
+		z_fault_priv_stack_overflow(previous);
 
 	struct k_thread *next = highest_ready();
 	if (next != z_kernel.current) {

@@ -69,10 +69,8 @@ void z_thread_setup(struct k_thread *thread, k_thread_stack_t *stack, size_t sta
 		domain = parent != NULL && parent->domain != NULL ? parent->domain
 								   : &k_mem_domain_default;
 	thread->domain = domain;
-	if (options & K_USER) {
-		thread->mode = K_MODE_USER;
-		thread->priv_stack_top = z_priv_stack_top(thread->perm_index);
-	}
+	if (options & K_USER)
+		z_thread_priv_stack_setup(thread);
 	if ((options & K_INHERIT_PERMS) && parent != NULL)
 		z_thread_perms_inherit(parent, thread);
 	z_object_grant(thread, thread, true);
@@ -85,6 +83,13 @@ bool z_stack_overflowed(const struct k_thread *thread)
 	uint32_t sentinel;
 	memcpy(&sentinel, thread->stack, sizeof(sentinel));
 	return sentinel != K_STACK_SENTINEL;
+}
+
+void z_thread_priv_stack_setup(struct k_thread *thread)
+{
+	thread->mode = K_MODE_USER;
+	thread->priv_stack_top = z_priv_stack_top(thread->perm_index);
+	*z_priv_stack_sentinel(thread) = K_STACK_SENTINEL;
 }
 
 int z_impl_k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,
@@ -277,8 +282,7 @@ void k_thread_user_mode_enter(k_thread_entry_t entry, void *arg)
 	}
 	irq_lock();
 	current->options |= K_USER;
-	current->priv_stack_top = z_priv_stack_top(current->perm_index);
-	current->mode = K_MODE_USER;
+	z_thread_priv_stack_setup(current);
 	arch_mpu_switch(current);
 	irq_unlock(0);
 	/* The old kernel frames on this stack are dead: start over at its top, unprivileged. */

@@ -3,7 +3,6 @@
  * object and console system calls. */
 #include <arch.h>
 #include <kernel_internal.h>
-#include <mpu.h>
 #include <printk.h>
 #include <string.h>
 #include <syscall_handler.h>
@@ -219,7 +218,7 @@ uint32_t k_fault_count(void)
 	return z_fault_count;
 }
 
-static const char *syscall_name(uint32_t id)
+const char *z_syscall_name(uint32_t id)
 {
 	if (id < K_SYSCALL_LIMIT && k_syscall_names[id] != NULL)
 		return k_syscall_names[id];
@@ -242,7 +241,7 @@ static void refusal_record(struct k_thread *thread, enum k_syscall_refusal reaso
 		       refusal_text[reason]);
 	else
 		printk("*** system call %s (ID %lu) refused in thread '%s': %s (%p)\n",
-		       syscall_name(id), id, k_thread_name_get(thread), refusal_text[reason], what);
+		       z_syscall_name(id), id, k_thread_name_get(thread), refusal_text[reason], what);
 	printk("*** thread '%s' stopped, the others go on\n", k_thread_name_get(thread));
 }
 

@@ -6,7 +6,6 @@
 #include <arch.h>
 #include <kernel_internal.h>
 #include <printk.h>
-#include <syscall_abi.h>
 
 /* QEMU's exit status when the kernel itself faults. */
 #define EXIT_KERNEL_FAULT 255
@@ -127,7 +126,7 @@ static void report(enum k_fault_kind kind, struct k_thread *thread, bool in_thre
 		printk("*** %s in %s '%s'\n", fault_names[kind],
 		       in_thread ? "thread" : "kernel context of", k_thread_name_get(thread));
 	if (in_syscall)
-		printk("    in system call %s\n", k_syscall_names[thread->syscall_id]);
+		printk("    in system call %s\n", z_syscall_name(thread->syscall_id));
 	printk("    CFSR 0x%08lx  PC 0x%08lx  LR 0x%08lx\n", cfsr, pc,
 	       frame != NULL ? frame[FRAME_LR] : 0);
 	for (unsigned int i = 0; i < sizeof(cfsr_reasons) / sizeof(cfsr_reasons[0]); i++)
@@ -139,6 +138,14 @@ static void report(enum k_fault_kind kind, struct k_thread *thread, bool in_thre
 		printk("    BFAR 0x%08lx (faulting address)\n", addr);
 	if (kind == K_FAULT_HARD)
 		printk("    HFSR 0x%08lx%s\n", hfsr, hfsr & HFSR_FORCED ? " (escalated)" : "");
+}
+
+void z_fault_priv_stack_overflow(struct k_thread *thread)
+{
+	printk("*** privileged stack overflow in a system call of thread '%s' (%s)\n"
+	       "*** stopping the system\n",
+	       k_thread_name_get(thread), z_syscall_name(thread->syscall_id));
+	arch_system_exit(EXIT_KERNEL_FAULT);
 }
 
 void z_fault_stack_overflow(struct k_thread *thread)
