@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroU64;
 
 use crate::dwarf::types::{Shape, TypeId, Types};
-use crate::dwarf::{StructDef, Units, Variable};
+use crate::dwarf::{Dies, StructDef, StructSizes, UnitDies, Variable};
 use crate::error::{DieLocation, Error, Result};
 use crate::image::Image;
 use crate::manifest::Manifest;
@@ -15,24 +15,43 @@ use crate::model::{DriverApi, Inventory, Kind, Object, Reason, Rejected, SymbolR
 /// Candidates beyond this are refused: only corrupt DWARF gets anywhere near it.
 const CANDIDATE_LIMIT: usize = 1 << 24;
 
-/// Candidates found in some units, before the rules. Objects carry section 0 until the rules
-/// place them.
+/// `Candidate::flags`: the candidate has an entry in `Found::problems`.
+const HAS_PROBLEM: u8 = 1;
+/// `Candidate::flags`: the candidate has an entry in `Found::api_offsets`.
+const HAS_API_OFFSET: u8 = 2;
+
+/// A possible kernel object before the rules. A third of an [`Object`]'s size: images hold
+/// tens of thousands and the memory target counts them next to the finished inventory.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    address: u64,
+    /// Bytes (a stack's size for stacks); 0 when unknown, which is recorded as a problem.
+    size: u64,
+    /// Start of the symbol path in `Found::symbols`; it ends where the next one starts.
+    symbol: u32,
+    /// Index into the manifest's types.
+    spec: u16,
+    flags: u8,
+}
+
+/// Candidates found in some units, before the rules.
 #[derive(Debug, Default)]
 pub struct Found {
-    pub objects: Vec<Object>,
-    pub symbols: String,
-    /// Candidates already known not to be objects (index into `objects`, ascending).
-    pub problems: Vec<(u32, Reason)>,
-    /// Devices: offset of the API pointer in the device struct (index into `objects`).
-    pub api_offsets: Vec<(u32, u64)>,
-    pub driver_apis: Vec<DriverApi>,
+    candidates: Vec<Candidate>,
+    /// Every candidate's symbol path, back to back in candidate order.
+    symbols: String,
+    /// Candidates already known not to be objects (index into `candidates`, ascending).
+    problems: Vec<(u32, Reason)>,
+    /// Devices: offset of the API pointer in the device struct (index into `candidates`).
+    api_offsets: Vec<(u32, u64)>,
+    driver_apis: Vec<DriverApi>,
 }
 
 impl Found {
     /// Join parts in order, allocating the result exactly once.
     pub fn join(parts: Vec<Found>) -> Found {
         let mut joined = Found::default();
-        joined.objects.reserve_exact(parts.iter().map(|p| p.objects.len()).sum());
+        joined.candidates.reserve_exact(parts.iter().map(|p| p.candidates.len()).sum());
         joined.symbols.reserve_exact(parts.iter().map(|p| p.symbols.len()).sum());
         for part in parts {
             joined.append(part);
@@ -40,23 +59,44 @@ impl Found {
         joined
     }
 
+    /// Give back growth slack: parts wait for the join next to each other, and the slack of
+    /// all of them together would make the join the scan's memory peak.
+    pub fn shrink_to_fit(&mut self) {
+        self.candidates.shrink_to_fit();
+        self.symbols.shrink_to_fit();
+        self.problems.shrink_to_fit();
+        self.api_offsets.shrink_to_fit();
+    }
+
     /// Append `other`, keeping its order after ours.
     fn append(&mut self, other: Found) {
-        let base = self.objects.len() as u32;
+        let base = self.candidates.len() as u32;
         let text_base = self.symbols.len() as u32;
         self.symbols.push_str(&other.symbols);
-        self.objects.extend(other.objects.into_iter().map(|mut o| {
-            o.symbol.start += text_base;
-            o
+        self.candidates.extend(other.candidates.into_iter().map(|mut c| {
+            c.symbol += text_base;
+            c
         }));
         self.problems.extend(other.problems.into_iter().map(|(i, r)| (i + base, r)));
         self.api_offsets.extend(other.api_offsets.into_iter().map(|(i, o)| (i + base, o)));
         self.driver_apis.extend(other.driver_apis);
     }
+
+    /// Where candidate `index`'s symbol lies in `symbols`.
+    fn symbol(&self, index: usize) -> SymbolRef {
+        let start = self.candidates.get(index).map_or(0, |c| c.symbol);
+        let end = self.candidates.get(index + 1).map_or(self.symbols.len() as u32, |c| c.symbol);
+        SymbolRef { start, len: end.saturating_sub(start) }
+    }
+
+    /// The entry for candidate `index` in a list sorted by index.
+    fn lookup<T>(list: &[(u32, T)], index: u32) -> Option<&T> {
+        list.binary_search_by_key(&index, |(i, _)| *i).ok().and_then(|at| list.get(at)).map(|(_, v)| v)
+    }
 }
 
-pub struct Enumerator<'t, 'u, 'a> {
-    types: &'t Types<'u, 'a>,
+pub struct Enumerator<'t, 'd, 'u, 'a> {
+    types: &'t Types<'d, 'u, 'a>,
     manifest: &'t Manifest,
     found: &'t mut Found,
     /// Where the current variable is, for the candidate-limit error.
@@ -65,10 +105,10 @@ pub struct Enumerator<'t, 'u, 'a> {
     path: &'t mut String,
 }
 
-impl<'t, 'u, 'a> Enumerator<'t, 'u, 'a> {
+impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
     /// `path` is a scratch buffer, reused across variables.
     pub fn new(
-        types: &'t Types<'u, 'a>,
+        types: &'t Types<'d, 'u, 'a>,
         manifest: &'t Manifest,
         found: &'t mut Found,
         path: &'t mut String,
@@ -76,11 +116,17 @@ impl<'t, 'u, 'a> Enumerator<'t, 'u, 'a> {
         Enumerator { types, manifest, found, at: DieLocation { section: "", unit: 0, die: None }, path }
     }
 
-    /// Enumerate the objects in variable `var` (of resolved type `id`).
-    pub fn variable(&mut self, units: &Units<'_>, var: &Variable<'_>, id: TypeId) -> Result<()> {
-        self.at = units.location(var.die);
+    /// Enumerate the objects in variable `var` of `unit` (of resolved type `id`).
+    pub fn variable(
+        &mut self,
+        dies: &Dies<'_, 'a>,
+        unit: &UnitDies<'_, 'a>,
+        var: &Variable<'a>,
+        id: TypeId,
+    ) -> Result<()> {
+        self.at = unit.entry.location(Some(var.die.offset));
         self.path.clear();
-        variable_symbol(units, var, self.path)?;
+        variable_symbol(dies, unit, var, self.path)?;
         let problem = (var.address == 0).then_some(Reason::AddressZero);
         self.enumerate(id, var.address, None, problem.as_ref())
     }
@@ -111,33 +157,31 @@ impl<'t, 'u, 'a> Enumerator<'t, 'u, 'a> {
             return Ok(());
         }
         let found = &mut *self.found;
-        if found.objects.len() >= CANDIDATE_LIMIT || found.symbols.len() + self.path.len() > u32::MAX as usize
+        if found.candidates.len() >= CANDIDATE_LIMIT
+            || found.symbols.len() + self.path.len() > u32::MAX as usize
         {
             return Err(self.limit_error());
         }
-        let index = found.objects.len() as u32;
-        let symbol = SymbolRef { start: found.symbols.len() as u32, len: self.path.len() as u32 };
-        found.symbols.push_str(self.path);
+        let index = found.candidates.len() as u32;
+        let mut flags = 0;
         let problem = problem.or_else(|| size.is_none().then_some(Reason::UnknownSize));
         if let Some(problem) = problem {
             found.problems.push((index, problem));
+            flags |= HAS_PROBLEM;
         }
         if let Some(offset) = api_offset {
             found.api_offsets.push((index, offset));
+            flags |= HAS_API_OFFSET;
         }
-        // The manifest has at most u16::MAX types (checked when it is parsed).
-        let spec = spec as u16;
-        found.objects.push(Object {
+        found.candidates.push(Candidate {
             address,
             size: size.unwrap_or(0),
-            data: 0,
-            api: None,
-            type_index: spec,
-            struct_index: spec,
-            kind: ty.kind,
-            section: 0,
-            symbol,
+            symbol: found.symbols.len() as u32,
+            // The manifest has at most u16::MAX types (checked when it is parsed).
+            spec: spec as u16,
+            flags,
         });
+        found.symbols.push_str(self.path);
         Ok(())
     }
 
@@ -204,9 +248,9 @@ impl<'t, 'u, 'a> Enumerator<'t, 'u, 'a> {
                 }
                 Ok(())
             }
-            Shape::Array { dims, elem, .. } => {
+            Shape::Array { counts, elem, .. } => {
                 let elem = *elem;
-                let Some(dims) = dims.iter().copied().collect::<Option<Vec<u64>>>() else {
+                let Some(dims) = counts.as_deref() else {
                     return self.reject_whole(id, address, Reason::UnknownBound);
                 };
                 let Some(elem_size) = types.size(elem) else {
@@ -240,7 +284,7 @@ impl<'t, 'u, 'a> Enumerator<'t, 'u, 'a> {
                             )
                         })
                     }
-                    None => self.each_index(&dims, |this, flat| {
+                    None => self.each_index(dims, |this, flat| {
                         this.enumerate(
                             elem,
                             address.wrapping_add(flat.wrapping_mul(elem_size)),
@@ -257,16 +301,25 @@ impl<'t, 'u, 'a> Enumerator<'t, 'u, 'a> {
     /// Call `f` for each index tuple of `dims` in row-major order with the flat index, the
     /// path extended by `[i][j]…`.
     fn each_index(&mut self, dims: &[u64], mut f: impl FnMut(&mut Self, u64) -> Result<()>) -> Result<()> {
-        let room = CANDIDATE_LIMIT.saturating_sub(self.found.objects.len()) as u64;
+        let room = CANDIDATE_LIMIT.saturating_sub(self.found.candidates.len()) as u64;
         let total = dims
             .iter()
             .try_fold(1u64, |acc, d| acc.checked_mul(*d))
             .filter(|&t| t <= room)
             .ok_or_else(|| self.limit_error())?;
         let here = self.path.len();
-        let mut index = vec![0u64; dims.len()];
+        // The odometer; real arrays have a few dimensions.
+        let mut inline = [0u64; 8];
+        let mut spilled = Vec::new();
+        let index = match inline.get_mut(..dims.len()) {
+            Some(index) => index,
+            None => {
+                spilled.resize(dims.len(), 0);
+                &mut spilled[..]
+            }
+        };
         for flat in 0..total {
-            for &i in &index {
+            for &i in index.iter() {
                 push_index(self.path, i);
             }
             let result = f(self, flat);
@@ -305,24 +358,28 @@ fn push_index(path: &mut String, mut i: u64) {
 }
 
 /// Write the path of a variable to `out`: `name`, or `function::name` for a function static.
-fn variable_symbol(units: &Units<'_>, var: &Variable<'_>, out: &mut String) -> Result<()> {
+fn variable_symbol<'a>(
+    dies: &Dies<'_, 'a>,
+    unit: &UnitDies<'_, 'a>,
+    var: &Variable<'a>,
+    out: &mut String,
+) -> Result<()> {
     if let Some(scope) = var.scope {
-        let basics = units.basics(scope)?;
-        let (function, _) = units.name_and_type(basics.name, basics.ty, basics.origin)?;
-        out.push_str(function.as_deref().unwrap_or("<unnamed function>"));
+        let basics = dies.basics(scope)?;
+        match dies.name_and_type(basics.name, basics.ty, basics.origin)?.0 {
+            Some(function) => out.push_str(&String::from_utf8_lossy(function)),
+            None => out.push_str("<unnamed function>"),
+        }
         out.push_str("::");
     }
     // The common case, a name on the DIE itself, is copied straight from `.debug_str`.
-    if let (Some(value), Some(unit)) = (var.name, units.units.get(var.unit)) {
-        let name = units
-            .dwarf
-            .attr_string(&unit.unit, value)
-            .map_err(|source| Error::Dwarf { at: units.location(var.die), source })?;
-        out.push_str(&name.to_string_lossy());
+    if let Some(value) = var.name {
+        let name = unit.string(value).map_err(|e| unit.error(var.die.offset, e))?;
+        out.push_str(&String::from_utf8_lossy(name));
         return Ok(());
     }
-    match units.name_and_type(None, Some(var.die), var.origin)?.0 {
-        Some(name) => out.push_str(&name),
+    match dies.name_and_type(None, Some(var.die), var.origin)?.0 {
+        Some(name) => out.push_str(&String::from_utf8_lossy(name)),
         None => out.push_str(&format!("<unnamed variable at {:#x}>", var.die.offset)),
     }
     Ok(())
@@ -331,44 +388,53 @@ fn variable_symbol(units: &Units<'_>, var: &Variable<'_>, out: &mut String) -> R
 /// Apply the rules to the candidates and build the inventory.
 pub fn build_inventory(
     image: &Image<'_>,
-    units: &Units<'_>,
+    dies: &Dies<'_, '_>,
     manifest: &Manifest,
-    found: Found,
-    structs: &[StructDef],
+    mut found: Found,
+    structs: &StructSizes,
 ) -> Result<Inventory> {
-    let Found { mut objects, symbols, problems, api_offsets, driver_apis } = found;
     let mut notes = Vec::new();
-    let types = type_sizes(units, manifest, structs, &mut notes);
-    let text = |o: &Object| {
-        let start = o.symbol.start as usize;
-        symbols.get(start..start + o.symbol.len as usize).unwrap_or("")
-    };
+    let types = type_sizes(dies, manifest, structs, &mut notes);
 
     // Driver API instances by address (the first found wins; duplicates are one instance).
     let mut apis: BTreeMap<u64, DriverApi> = BTreeMap::new();
-    for api in driver_apis {
+    for api in std::mem::take(&mut found.driver_apis) {
         apis.entry(api.address).or_insert(api);
     }
     let api_spec: HashMap<&str, u16> =
         manifest.types.iter().enumerate().map(|(i, t)| (t.tag.as_str(), i as u16)).collect();
 
+    let order = address_order(&found.candidates);
+
     let sections = image.sections();
     // Per section: may ordinary objects / stacks live there? Computed once per section.
     let mut allowed: Vec<Option<[bool; 2]>> = vec![None; sections.len()];
-    let mut problems = problems.into_iter().peekable();
-    let mut api_offsets = api_offsets.into_iter().peekable();
     let mut rejected = Vec::new();
-    let mut keep = Vec::with_capacity(objects.len());
-    for (index, object) in objects.iter_mut().enumerate() {
-        let index = index as u32;
-        let mut problem = None;
-        while let Some((_, p)) = problems.next_if(|(i, _)| *i <= index) {
-            problem = Some(p);
-        }
-        let mut api_offset = None;
-        while let Some((_, o)) = api_offsets.next_if(|(i, _)| *i <= index) {
-            api_offset = Some(o);
-        }
+    let mut objects = Vec::with_capacity(order.len());
+    for &index in &order {
+        let Some(&candidate) = found.candidates.get(index as usize) else { continue };
+        let kind = manifest.types.get(usize::from(candidate.spec)).map_or(Kind::Object, |t| t.kind);
+        let mut object = Object {
+            address: candidate.address,
+            size: candidate.size,
+            data: 0,
+            api: None,
+            type_index: candidate.spec,
+            struct_index: candidate.spec,
+            kind,
+            section: 0,
+            symbol: found.symbol(index as usize),
+        };
+        let mut problem = if candidate.flags & HAS_PROBLEM != 0 {
+            Found::lookup(&found.problems, index).cloned()
+        } else {
+            None
+        };
+        let api_offset = if candidate.flags & HAS_API_OFFSET != 0 {
+            Found::lookup(&found.api_offsets, index).copied()
+        } else {
+            None
+        };
         if problem == Some(Reason::UnknownSize) {
             // Declared-only in its unit: another unit may define the type.
             if let Some(size) = types.get(usize::from(object.type_index)).and_then(|t| t.size) {
@@ -412,17 +478,17 @@ pub fn build_inventory(
                 }
             }
         });
-        keep.push(reason.is_none());
-        if let Some(reason) = reason {
-            rejected.push(reject(object, text(object), &types, reason));
+        match reason {
+            Some(reason) => rejected.push(reject(&object, text(&found.symbols, &object), &types, reason)),
+            None => objects.push(object),
         }
     }
-    let mut keep = keep.into_iter();
-    objects.retain(|_| keep.next().unwrap_or(false));
+    drop(order);
+    let Found { candidates, symbols, .. } = found;
+    drop(candidates);
+    let text = |o: &Object| text(&symbols, o);
 
-    // By address (a plain integer key: fast), then each run of equal addresses by symbol, so
-    // the order is total and deterministic.
-    objects.sort_unstable_by_key(|o| o.address);
+    // Runs of equal addresses by symbol, so the order is total and deterministic.
     for run in objects.chunk_by_mut(|a, b| a.address == b.address) {
         if run.len() > 1 {
             run.sort_unstable_by(|a, b| {
@@ -459,6 +525,39 @@ pub fn build_inventory(
         notes,
         symbols,
     })
+}
+
+/// Candidate indices in address order; equal addresses in no particular order (the caller
+/// orders them by symbol). Each variable's candidates ascend already, so ordering the
+/// ascending runs by their first address usually sorts everything; a full sort is the
+/// fallback when runs interleave (unions, the same variable reached twice).
+fn address_order(candidates: &[Candidate]) -> Vec<u32> {
+    let address = |i: u32| candidates.get(i as usize).map_or(0, |c| c.address);
+    // (first address, first index, end index) of each ascending run.
+    let mut runs: Vec<(u64, u32, u32)> = Vec::new();
+    for (i, candidate) in candidates.iter().enumerate() {
+        let i = i as u32;
+        match runs.last_mut() {
+            Some(run) if address(run.2 - 1) <= candidate.address => run.2 = i + 1,
+            _ => runs.push((candidate.address, i, i + 1)),
+        }
+    }
+    runs.sort_unstable();
+    let mut order = Vec::with_capacity(candidates.len());
+    for &(_, start, end) in &runs {
+        order.extend(start..end);
+    }
+    drop(runs);
+    if !order.windows(2).all(|w| matches!(w, [a, b] if address(*a) <= address(*b))) {
+        order.sort_unstable_by_key(|&i| (address(i), i));
+    }
+    order
+}
+
+/// An object's symbol path in `symbols`.
+fn text<'s>(symbols: &'s str, object: &Object) -> &'s str {
+    let start = object.symbol.start as usize;
+    symbols.get(start..start + object.symbol.len as usize).unwrap_or("")
 }
 
 fn reject(object: &Object, symbol: &str, types: &[TypeInfo], reason: Reason) -> Rejected {
@@ -557,16 +656,14 @@ fn number_objects<'s>(
 
 /// Size of each manifest type across units; a tag with different sizes gets a warning.
 fn type_sizes(
-    units: &Units<'_>,
+    dies: &Dies<'_, '_>,
     manifest: &Manifest,
-    structs: &[StructDef],
+    structs: &StructSizes,
     notes: &mut Vec<String>,
 ) -> Vec<TypeInfo> {
     let mut by_spec: HashMap<usize, BTreeMap<u64, &StructDef>> = HashMap::new();
-    for def in structs {
-        if let Some(size) = def.size {
-            by_spec.entry(def.spec).or_default().entry(size).or_insert(def);
-        }
+    for (&(spec, size), def) in structs {
+        by_spec.entry(spec).or_default().insert(size, def);
     }
     manifest
         .types
@@ -578,11 +675,10 @@ fn type_sizes(
                 let described: Vec<String> = sizes
                     .iter()
                     .map(|(size, def)| {
-                        let unit = units.units.get(def.unit);
                         format!(
                             "{size} bytes in {} ({})",
-                            unit.map(|u| u.name()).unwrap_or_default(),
-                            units.location(def.die)
+                            dies.unit(def.unit).map(|u| u.name()).unwrap_or_default(),
+                            dies.units.location(def.die)
                         )
                     })
                     .collect();

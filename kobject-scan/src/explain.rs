@@ -3,8 +3,8 @@
 use gimli::constants;
 
 use crate::dwarf::types::Types;
-use crate::dwarf::{static_address, DieRef, Units};
-use crate::error::{Error, Result};
+use crate::dwarf::{static_address, DieRef, Dies, Units};
+use crate::error::Result;
 use crate::manifest::Manifest;
 use crate::model::Inventory;
 
@@ -69,48 +69,61 @@ fn variable_dies(image: &[u8], manifest: &Manifest, name: &str) -> Result<Vec<St
     let data = crate::DwarfData::load(&image)?;
     let dwarf = data.dwarf();
     let units = Units::load(&dwarf)?;
+    let dies = Dies::new(&units);
     let index = crate::TagIndex::new(manifest);
-    let mut types = Types::new(&units, &index.tags, &index.api_members);
+    let mut types = Types::new(&dies, &index.tags, &index.api_members);
     let mut lines = Vec::new();
-    for unit in &units.units {
-        let mut cursor = unit.unit.entries();
-        loop {
-            let next =
-                cursor.next_dfs().map_err(|source| Error::Dwarf { at: unit.location(None), source })?;
-            let Some((_, entry)) = next else { break };
+    for unit in 0..units.units.len() {
+        let unit = dies.unit(unit)?;
+        let mut cursor = unit.first();
+        while !cursor.is_empty() {
+            let at = unit.offset_of(&cursor);
+            let Some(entry) = unit.read_die(&mut cursor).map_err(|e| unit.error(at, e))? else {
+                continue;
+            };
+            unit.skip_attributes(&mut cursor, &entry).map_err(|e| unit.error(at, e))?;
             if entry.tag() != constants::DW_TAG_variable {
                 continue;
             }
-            let die = unit.die_ref(entry.offset());
-            let basics = units.basics(die)?;
-            let (found, ty) = units.name_and_type(basics.name, basics.ty, basics.origin)?;
-            if found.as_deref() != Some(name) {
+            let die = DieRef { sect: unit.entry.sect, offset: entry.offset };
+            let basics = dies.basics(die)?;
+            let (found, ty) = dies.name_and_type(basics.name, basics.ty, basics.origin)?;
+            if found.map(String::from_utf8_lossy).as_deref() != Some(name) {
                 continue;
             }
-            let at = units.location(die);
-            let location =
-                entry.attr_value(constants::DW_AT_location).map_err(|source| Error::Dwarf { at, source })?;
-            let declaration = entry
-                .attr_value(constants::DW_AT_declaration)
-                .map_err(|source| Error::Dwarf { at, source })?
-                .is_some();
+            let mut location = None;
+            let mut declaration = false;
+            unit.attributes(
+                &entry,
+                |name| matches!(name, constants::DW_AT_location | constants::DW_AT_declaration),
+                |attr, value| {
+                    match attr {
+                        constants::DW_AT_location => {
+                            location.get_or_insert(value);
+                        }
+                        _ => declaration = true,
+                    }
+                    Ok(())
+                },
+            )?;
             let place = match location {
                 None if declaration => "a declaration (no storage here)".to_string(),
                 None => "no location (optimised out, or storage described elsewhere)".to_string(),
-                Some(value) => match static_address(&units, unit, die.offset, value)? {
+                Some(value) => match static_address(&unit, die.offset, value)? {
                     Some(0) => "address 0: removed by the linker".to_string(),
                     Some(address) => format!("static address {address:#x}"),
                     None => "not a static address (stack, register, TLS or location list)".to_string(),
                 },
             };
             let contents = describe_type(&mut types, ty)?;
+            let at = units.location(die);
             lines.push(format!("variable `{name}` at {at} ({}): {place}; {contents}", unit.name()));
         }
     }
     Ok(lines)
 }
 
-fn describe_type(types: &mut Types<'_, '_>, ty: Option<DieRef>) -> Result<&'static str> {
+fn describe_type(types: &mut Types<'_, '_, '_>, ty: Option<DieRef>) -> Result<&'static str> {
     let id = types.resolve(ty)?;
     Ok(if types.node(id).is_some_and(|n| n.contains) {
         "its type holds kernel objects"

@@ -35,14 +35,13 @@ pub mod manifest;
 pub mod model;
 pub mod table;
 
-use std::collections::HashMap;
-
 pub use error::{Error, Result};
 pub use manifest::Manifest;
 pub use model::{Inventory, Kind, Object, Reason, Rejected};
 
-use dwarf::{Reader, Units};
+use dwarf::{Dies, Reader, Units};
 use gimli::RunTimeEndian;
+use rustc_hash::FxHashMap;
 
 /// The DWARF sections of an image, decompressed where needed, ready to borrow.
 pub(crate) struct DwarfData<'data> {
@@ -67,7 +66,7 @@ impl<'data> DwarfData<'data> {
 
 /// Manifest lookups shared by the passes.
 pub(crate) struct TagIndex<'m> {
-    pub tags: HashMap<&'m [u8], usize>,
+    pub tags: FxHashMap<&'m [u8], usize>,
     pub api_members: Vec<Option<&'m [u8]>>,
 }
 
@@ -80,6 +79,10 @@ impl<'m> TagIndex<'m> {
     }
 }
 
+/// Units per parallel task for each thread: enough tasks that a core slowed by other work
+/// does not hold up the rest, few enough that per-task costs stay small.
+const TASKS_PER_THREAD: usize = 4;
+
 /// Find every kernel object in the ELF image `image`.
 pub fn scan(image: &[u8], manifest: &Manifest) -> Result<Inventory> {
     use rayon::prelude::*;
@@ -87,33 +90,33 @@ pub fn scan(image: &[u8], manifest: &Manifest) -> Result<Inventory> {
     let image = image::Image::parse(image)?;
     let data = DwarfData::load(&image)?;
     let dwarf = data.dwarf();
-    let mut units = Units::load(&dwarf)?;
+    let units = Units::load(&dwarf)?;
     let index = TagIndex::new(manifest);
-    // Units are independent until the rules: contiguous runs of them go to the cores, and the
-    // runs are joined in unit order so the result does not depend on scheduling.
-    let runs = rayon::current_num_threads().clamp(1, units.units.len().max(1));
-    let per_run = units.units.len().div_ceil(runs);
-    let parts = (0..runs)
+    // Units are independent until the rules: contiguous runs of them are scanned in parallel
+    // and joined in unit order, so the result does not depend on scheduling.
+    let count = units.units.len();
+    let per_task = count.div_ceil(rayon::current_num_threads() * TASKS_PER_THREAD).max(1);
+    let parts = (0..count.div_ceil(per_task))
         .into_par_iter()
-        .map(|run| {
-            let first = run * per_run;
-            let last = (first + per_run).min(units.units.len());
-            scan_units(&units, &index, manifest, first..last)
+        .map(|task| {
+            let first = task * per_task;
+            scan_units(&units, &index, manifest, first..(first + per_task).min(count))
         })
         .collect::<Vec<Result<_>>>()
         .into_iter()
         // The first failing run in unit order, whichever core failed first.
         .collect::<Result<Vec<_>>>()?;
-    let mut structs = Vec::new();
+    let mut structs = dwarf::StructSizes::new();
     let mut found = Vec::with_capacity(parts.len());
     for (part, defs) in parts {
         found.push(part);
-        structs.extend(defs);
+        for (key, def) in defs {
+            // The first definition in unit order names a size.
+            structs.entry(key).or_insert(def);
+        }
     }
-    // The rules read no DIEs: free the abbreviation tables before the parts are joined.
-    units.release_abbreviations();
     let found = collect::Found::join(found);
-    collect::build_inventory(&image, &units, manifest, found, &structs)
+    collect::build_inventory(&image, &Dies::new(&units), manifest, found, &structs)
 }
 
 /// The candidates in units `range`, one unit at a time so memory holds one unit's variables
@@ -123,25 +126,31 @@ fn scan_units(
     index: &TagIndex<'_>,
     manifest: &Manifest,
     range: std::ops::Range<usize>,
-) -> Result<(collect::Found, Vec<dwarf::StructDef>)> {
+) -> Result<(collect::Found, dwarf::StructSizes)> {
+    let dies = Dies::new(units);
     let mut found = collect::Found::default();
     let mut walked = dwarf::WalkResult::default();
     let mut path = String::new();
+    let mut types = dwarf::types::Types::new(&dies, &index.tags, &index.api_members);
     for unit in range {
         walked.variables.clear();
-        dwarf::walk_unit(units, unit, &index.tags, &mut walked)?;
-        let mut types = dwarf::types::Types::new(units, &index.tags, &index.api_members);
+        let unit = dies.unit(unit)?;
+        dwarf::walk_unit(&unit, &index.tags, &mut walked)?;
+        // Types are resolved per unit: most are defined in it, and memory stays one unit's.
+        types.clear();
         for var in &walked.variables {
             let ty = match var.ty {
                 Some(ty) => Some(ty),
-                None => units.name_and_type(None, None, var.origin)?.1,
+                None => dies.name_and_type(None, None, var.origin)?.1,
             };
             let id = types.resolve(ty)?;
             if types.node(id).is_some_and(|n| n.contains) {
-                collect::Enumerator::new(&types, manifest, &mut found, &mut path).variable(units, var, id)?;
+                collect::Enumerator::new(&types, manifest, &mut found, &mut path)
+                    .variable(&dies, &unit, var, id)?;
             }
         }
     }
+    found.shrink_to_fit();
     Ok((found, walked.structs))
 }
 

@@ -1,18 +1,25 @@
 //! DWARF access: units of `.debug_info` and `.debug_types`, global DIE references across them,
-//! and the first pass that finds every variable with a static address.
+//! a DIE reader that prepares units on demand, and the first pass that finds every variable
+//! with a static address.
 
+mod abbrev;
+mod form;
 pub mod types;
 mod walk;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
-use gimli::{AttributeValue, EndianSlice, RunTimeEndian, UnitSectionOffset};
-use rayon::prelude::*;
+use gimli::{AttributeValue, EndianSlice, Reader as _, RunTimeEndian, Section as _, UnitSectionOffset};
+use rustc_hash::FxHashMap;
 
 use crate::error::{DieLocation, Error, Result};
 
+pub use abbrev::Role;
+use abbrev::{Abbrev, AbbrevTable};
 pub(crate) use walk::static_address;
-pub use walk::{walk_unit, StructDef, Variable, WalkResult};
+pub use walk::{walk_unit, StructDef, StructSizes, Variable, WalkResult};
 
 pub type Reader<'a> = EndianSlice<'a, RunTimeEndian>;
 
@@ -39,12 +46,12 @@ pub struct DieRef {
     pub offset: usize,
 }
 
-/// One parsed unit (compilation or type unit) and where it lies.
+/// One unit (compilation or type unit): its header and where it lies.
 pub struct UnitEntry<'a> {
     pub sect: Sect,
     pub start: usize,
     pub end: usize,
-    pub unit: gimli::Unit<Reader<'a>>,
+    pub header: gimli::UnitHeader<Reader<'a>>,
 }
 
 impl UnitEntry<'_> {
@@ -52,78 +59,20 @@ impl UnitEntry<'_> {
         DieLocation { section: self.sect.name(), unit: self.start as u64, die: die.map(|d| d as u64) }
     }
 
-    /// The unit's `DW_AT_name` (its main source file), for messages.
-    pub fn name(&self) -> String {
-        self.unit
-            .name
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| format!("<unnamed unit at {:#x}>", self.start))
-    }
-
     pub fn die_ref(&self, offset: gimli::UnitOffset) -> DieRef {
         DieRef { sect: self.sect, offset: self.start + offset.0 }
     }
-
-    pub fn unit_offset(&self, die: DieRef) -> gimli::UnitOffset {
-        gimli::UnitOffset(die.offset - self.start)
-    }
 }
 
-/// Parse a unit's abbreviations and the root attributes the scan needs (name, string-offset and
-/// address bases). Unlike `gimli::Unit::new` it skips the line program, which the scan never
-/// reads: a damaged `.debug_line` cannot fail the scan and no time is spent on it.
-fn parse_unit<'a>(
-    dwarf: &gimli::Dwarf<Reader<'a>>,
-    header: gimli::UnitHeader<Reader<'a>>,
-) -> gimli::Result<gimli::Unit<Reader<'a>>> {
-    let abbreviations = dwarf.abbreviations(&header)?;
-    let encoding = header.encoding();
-    let mut unit = gimli::Unit {
-        header,
-        abbreviations,
-        name: None,
-        comp_dir: None,
-        low_pc: 0,
-        str_offsets_base: gimli::DebugStrOffsetsBase::default_for_encoding_and_file(
-            encoding,
-            dwarf.file_type,
-        ),
-        addr_base: gimli::DebugAddrBase(0),
-        loclists_base: gimli::DebugLocListsBase::default_for_encoding_and_file(encoding, dwarf.file_type),
-        rnglists_base: gimli::DebugRngListsBase::default_for_encoding_and_file(encoding, dwarf.file_type),
-        line_program: None,
-        dwo_id: None,
-    };
-    let mut name = None;
-    {
-        let mut cursor = unit.header.entries(&unit.abbreviations);
-        cursor.next_dfs()?;
-        let root = cursor.current().ok_or(gimli::Error::MissingUnitDie)?;
-        let mut attrs = root.attrs();
-        while let Some(attr) = attrs.next()? {
-            match (attr.name(), attr.value()) {
-                (gimli::DW_AT_name, value) => name = Some(value),
-                (gimli::DW_AT_str_offsets_base, AttributeValue::DebugStrOffsetsBase(base)) => {
-                    unit.str_offsets_base = base
-                }
-                (
-                    gimli::DW_AT_addr_base | gimli::DW_AT_GNU_addr_base,
-                    AttributeValue::DebugAddrBase(base),
-                ) => unit.addr_base = base,
-                _ => {}
-            }
-        }
-    }
-    unit.name = name.and_then(|value| dwarf.attr_string(&unit, value).ok());
-    Ok(unit)
-}
-
-/// All units of an image, indexed for lookups by global DIE offset and by type signature.
+/// All units of an image, indexed for lookups by global DIE offset and by type signature. Only
+/// headers are read here; a unit's abbreviations are parsed when a [`Dies`] first reads it.
 pub struct Units<'a> {
     pub dwarf: &'a gimli::Dwarf<Reader<'a>>,
     /// Sorted by (section, start).
     pub units: Vec<UnitEntry<'a>>,
     signatures: HashMap<u64, DieRef>,
+    /// gimli's attribute decoder wants an abbreviation table it never consults.
+    no_abbreviations: gimli::Abbreviations,
 }
 
 fn section_of(offset: UnitSectionOffset) -> (Sect, usize) {
@@ -135,15 +84,18 @@ fn section_of(offset: UnitSectionOffset) -> (Sect, usize) {
 
 impl<'a> Units<'a> {
     pub fn load(dwarf: &'a gimli::Dwarf<Reader<'a>>) -> Result<Units<'a>> {
-        let mut headers = Vec::new();
+        let mut units = Vec::new();
+        let mut next = |header: gimli::UnitHeader<Reader<'a>>| {
+            let (sect, start) = section_of(header.offset());
+            let end = start + header.length_including_self();
+            units.push(UnitEntry { sect, start, end, header });
+            end
+        };
+        let mut offset = 0;
         let mut iter = dwarf.units();
         loop {
-            let offset = headers
-                .last()
-                .map(|h: &gimli::UnitHeader<Reader>| section_of(h.offset()).1 + h.length_including_self())
-                .unwrap_or(0);
             match iter.next() {
-                Ok(Some(h)) => headers.push(h),
+                Ok(Some(header)) => offset = next(header),
                 Ok(None) => break,
                 Err(source) => {
                     return Err(Error::UnitHeader {
@@ -154,15 +106,11 @@ impl<'a> Units<'a> {
                 }
             }
         }
-        let info_count = headers.len();
+        let mut offset = 0;
         let mut iter = dwarf.type_units();
         loop {
-            let offset = headers[info_count..]
-                .last()
-                .map(|h| section_of(h.offset()).1 + h.length_including_self())
-                .unwrap_or(0);
             match iter.next() {
-                Ok(Some(h)) => headers.push(h),
+                Ok(Some(header)) => offset = next(header),
                 Ok(None) => break,
                 Err(source) => {
                     return Err(Error::UnitHeader {
@@ -173,37 +121,14 @@ impl<'a> Units<'a> {
                 }
             }
         }
+        units.sort_by_key(|u| (u.sect, u.start));
         let mut signatures = HashMap::new();
-        for header in &headers {
-            let (sect, start) = section_of(header.offset());
-            if let gimli::UnitType::Type { type_signature, type_offset } = header.type_() {
-                signatures.insert(type_signature.0, DieRef { sect, offset: start + type_offset.0 });
+        for unit in &units {
+            if let gimli::UnitType::Type { type_signature, type_offset } = unit.header.type_() {
+                signatures.insert(type_signature.0, unit.die_ref(type_offset));
             }
         }
-        // Abbreviation tables are independent: parse them on all cores.
-        let mut units = headers
-            .into_par_iter()
-            .map(|header| {
-                let (sect, start) = section_of(header.offset());
-                let end = start + header.length_including_self();
-                let at = DieLocation { section: sect.name(), unit: start as u64, die: None };
-                let unit = parse_unit(dwarf, header).map_err(|source| Error::Dwarf { at, source })?;
-                Ok(UnitEntry { sect, start, end, unit })
-            })
-            .collect::<Vec<Result<_>>>()
-            .into_iter()
-            // The first failing unit in section order, whichever core failed first.
-            .collect::<Result<Vec<_>>>()?;
-        units.sort_by_key(|u| (u.sect, u.start));
-        Ok(Units { dwarf, units, signatures })
-    }
-
-    /// Drop every unit's abbreviation table (a large share of the scan's memory). DIEs cannot
-    /// be read afterwards; unit names and offsets stay.
-    pub fn release_abbreviations(&mut self) {
-        for unit in &mut self.units {
-            unit.unit.abbreviations = std::sync::Arc::default();
-        }
+        Ok(Units { dwarf, units, signatures, no_abbreviations: gimli::Abbreviations::default() })
     }
 
     /// Index of the unit holding `die`.
@@ -261,60 +186,415 @@ impl<'a> Units<'a> {
             None => DieLocation { section: die.sect.name(), unit: 0, die: Some(die.offset as u64) },
         }
     }
+}
 
-    /// Read the DIE at `die` with its attributes.
-    pub fn entry(
-        &self,
-        die: DieRef,
-    ) -> Result<(&UnitEntry<'a>, gimli::DebuggingInformationEntry<'_, '_, Reader<'a>>)> {
-        let unit = self.unit_of(die).and_then(|i| self.units.get(i)).ok_or_else(|| Error::Unsupported {
-            at: self.location(die),
-            message: "DIE offset outside every unit".into(),
-        })?;
-        let entry = unit
-            .unit
-            .entry(unit.unit_offset(die))
-            .map_err(|source| Error::Dwarf { at: unit.location(Some(die.offset)), source })?;
-        Ok((unit, entry))
+/// One DIE: where it is, its abbreviation, and where its attributes start.
+#[derive(Debug, Clone, Copy)]
+pub struct Die {
+    pub offset: usize,
+    pub abbrev: Abbrev,
+    attrs: usize,
+}
+
+impl Die {
+    pub fn tag(&self) -> gimli::DwTag {
+        self.abbrev.tag
     }
 }
 
-/// Name, type and origin (`DW_AT_specification` or `DW_AT_abstract_origin`) of one DIE.
-pub struct DieBasics {
-    pub name: Option<String>,
-    pub ty: Option<DieRef>,
-    pub origin: Option<DieRef>,
+/// A unit prepared for reading: its abbreviation table and the root attributes that decode
+/// its string and address indices.
+pub struct UnitDies<'u, 'a> {
+    pub index: usize,
+    pub entry: &'u UnitEntry<'a>,
+    table: Rc<AbbrevTable>,
+    /// The unit's DIE bytes, from its first DIE to its end.
+    entries: Reader<'a>,
+    /// Section offset of `entries`.
+    entries_start: usize,
+    str_offsets_base: gimli::DebugStrOffsetsBase,
+    addr_base: gimli::DebugAddrBase,
+    /// The root DIE's `DW_AT_name` (the main source file).
+    name: Option<AttributeValue<Reader<'a>>>,
+    units: &'u Units<'a>,
 }
 
-impl Units<'_> {
-    pub fn basics(&self, die: DieRef) -> Result<DieBasics> {
-        let (unit, entry) = self.entry(die)?;
-        let mut basics = DieBasics { name: None, ty: None, origin: None };
-        let mut attrs = entry.attrs();
-        let dwarf_error = |source| Error::Dwarf { at: unit.location(Some(die.offset)), source };
-        while let Some(attr) = attrs.next().map_err(dwarf_error)? {
-            match attr.name() {
-                gimli::DW_AT_name => {
-                    let name = self.dwarf.attr_string(&unit.unit, attr.value()).map_err(dwarf_error)?;
-                    basics.name = Some(name.to_string_lossy().into_owned());
+/// Cursor over a unit's DIE bytes.
+pub type Cursor<'a> = Reader<'a>;
+
+impl<'u, 'a> UnitDies<'u, 'a> {
+    pub fn units(&self) -> &'u Units<'a> {
+        self.units
+    }
+
+    /// gimli's `source` error, found at the DIE at `die`.
+    #[cold]
+    pub fn error(&self, die: usize, source: gimli::Error) -> Error {
+        Error::Dwarf { at: self.entry.location(Some(die)), source }
+    }
+
+    /// A cursor at section offset `offset` (which must lie in the unit's DIEs).
+    pub fn cursor_at(&self, offset: usize) -> gimli::Result<Cursor<'a>> {
+        offset
+            .checked_sub(self.entries_start)
+            .and_then(|o| self.entries.slice().get(o..))
+            .map(|rest| EndianSlice::new(rest, self.entries.endian()))
+            .ok_or(gimli::Error::OffsetOutOfBounds)
+    }
+
+    /// The section offset `cursor` is at.
+    pub fn offset_of(&self, cursor: &Cursor<'a>) -> usize {
+        self.entries_start + (self.entries.len() - cursor.len())
+    }
+
+    /// Cursor at the unit's first (root) DIE.
+    pub fn first(&self) -> Cursor<'a> {
+        self.entries
+    }
+
+    /// Read the DIE at `cursor`, advancing past its abbreviation code. `None`: a null entry.
+    #[inline]
+    pub fn read_die(&self, cursor: &mut Cursor<'a>) -> gimli::Result<Option<Die>> {
+        let offset = self.offset_of(cursor);
+        let before = cursor.len();
+        let code = cursor.read_uleb128()?;
+        if code == 0 {
+            return Ok(None);
+        }
+        let abbrev = *self.table.get(code)?;
+        Ok(Some(Die { offset, abbrev, attrs: offset + (before - cursor.len()) }))
+    }
+
+    /// Advance `cursor` (just past `die`'s code) past its attributes.
+    #[inline]
+    pub fn skip_attributes(&self, cursor: &mut Cursor<'a>, die: &Die) -> gimli::Result<()> {
+        self.table.skip_attributes(cursor, &die.abbrev)
+    }
+
+    /// The DIE at section offset `offset`.
+    pub fn die_at(&self, offset: usize) -> Result<Die> {
+        let mut cursor = self.cursor_at(offset).map_err(|e| self.error(offset, e))?;
+        self.read_die(&mut cursor)
+            .map_err(|e| self.error(offset, e))?
+            .ok_or_else(|| self.error(offset, gimli::Error::NoEntryAtGivenOffset))
+    }
+
+    /// Call `each` with every attribute of `die` whose name `wanted` accepts (runs of others
+    /// are skipped without decoding). Returns the offset just past the attributes.
+    pub fn attributes(
+        &self,
+        die: &Die,
+        wanted: impl Fn(gimli::DwAt) -> bool,
+        mut each: impl FnMut(gimli::DwAt, AttributeValue<Reader<'a>>) -> Result<()>,
+    ) -> Result<usize> {
+        let error = |source| self.error(die.offset, source);
+        let mut cursor = self.cursor_at(die.attrs).map_err(error)?;
+        let encoding = self.encoding();
+        let mut pending = 0;
+        for (spec, size) in self.table.specs_and_sizes(&die.abbrev) {
+            if !wanted(spec.name()) {
+                match size {
+                    Some(size) => pending += usize::from(size),
+                    None => {
+                        cursor.skip(pending).map_err(error)?;
+                        pending = 0;
+                        form::skip_variable(&mut cursor, spec.form(), encoding).map_err(error)?;
+                    }
                 }
-                gimli::DW_AT_type => basics.ty = self.reference(unit, die.offset, &attr.value())?,
-                gimli::DW_AT_specification | gimli::DW_AT_abstract_origin => {
-                    basics.origin = self.reference(unit, die.offset, &attr.value())?
-                }
-                _ => {}
+                continue;
+            }
+            cursor.skip(pending).map_err(error)?;
+            pending = 0;
+            let value = if form::decodes(spec.name()) {
+                form::read(&mut cursor, *spec, encoding).map_err(error)?
+            } else {
+                // Rare attributes (the root's bases) go through gimli's cursor.
+                let at = gimli::UnitOffset(self.offset_of(&cursor) - self.entry.start);
+                let mut entries =
+                    self.entry.header.entries_raw(&self.units.no_abbreviations, Some(at)).map_err(error)?;
+                let value = entries.read_attribute(*spec).map_err(error)?.value();
+                cursor = self.cursor_at(self.entry.start + entries.next_offset().0).map_err(error)?;
+                value
+            };
+            each(spec.name(), value)?;
+        }
+        cursor.skip(pending).map_err(error)?;
+        Ok(self.offset_of(&cursor))
+    }
+
+    /// The direct children of `die`, in order.
+    pub fn children<'x>(&'x self, die: &Die) -> Children<'x, 'u, 'a> {
+        let mut cursor = self.cursor_at(die.attrs).map_err(|e| self.error(die.offset, e));
+        if let Ok(cursor) = &mut cursor {
+            if let Err(e) = self.skip_attributes(cursor, die) {
+                return Children {
+                    unit: self,
+                    parent: die.offset,
+                    state: Err(Some(self.error(die.offset, e))),
+                };
             }
         }
+        let state = match cursor {
+            _ if !die.abbrev.has_children => Err(None),
+            Ok(cursor) => Ok((cursor, 0)),
+            Err(e) => Err(Some(e)),
+        };
+        Children { unit: self, parent: die.offset, state }
+    }
+
+    /// Resolve a string-class attribute value (a name) to its bytes.
+    pub fn string(&self, value: AttributeValue<Reader<'a>>) -> gimli::Result<&'a [u8]> {
+        let dwarf = self.units.dwarf;
+        let string = match value {
+            AttributeValue::String(string) => string,
+            AttributeValue::DebugStrRef(offset) => dwarf.debug_str.get_str(offset)?,
+            AttributeValue::DebugStrRefSup(offset) => dwarf.sup_string(offset)?,
+            AttributeValue::DebugLineStrRef(offset) => dwarf.debug_line_str.get_str(offset)?,
+            AttributeValue::DebugStrOffsetsIndex(index) => {
+                let offset = dwarf.debug_str_offsets.get_str_offset(
+                    self.entry.header.format(),
+                    self.str_offsets_base,
+                    index,
+                )?;
+                dwarf.debug_str.get_str(offset)?
+            }
+            _ => return Err(gimli::Error::ExpectedStringAttributeValue),
+        };
+        Ok(string.slice())
+    }
+
+    /// The address at `index` in this unit's part of `.debug_addr`.
+    pub fn address(&self, index: gimli::DebugAddrIndex) -> gimli::Result<u64> {
+        self.units.dwarf.debug_addr.get_address(self.entry.header.address_size(), self.addr_base, index)
+    }
+
+    pub fn encoding(&self) -> gimli::Encoding {
+        self.entry.header.encoding()
+    }
+
+    /// The unit's `DW_AT_name` (its main source file), for messages.
+    pub fn name(&self) -> String {
+        match self.name.and_then(|value| self.string(value).ok()) {
+            Some(name) => String::from_utf8_lossy(name).into_owned(),
+            None => format!("<unnamed unit at {:#x}>", self.entry.start),
+        }
+    }
+}
+
+/// Iterator over the direct children of a DIE.
+pub struct Children<'x, 'u, 'a> {
+    unit: &'x UnitDies<'u, 'a>,
+    parent: usize,
+    /// The cursor and the depth below the children (0 while reading them); or done, with an
+    /// error still to report.
+    state: std::result::Result<(Cursor<'a>, usize), Option<Error>>,
+}
+
+impl Iterator for Children<'_, '_, '_> {
+    type Item = Result<Die>;
+
+    fn next(&mut self) -> Option<Result<Die>> {
+        let (cursor, depth) = match &mut self.state {
+            Ok(state) => state,
+            Err(error) => return error.take().map(Err),
+        };
+        while !cursor.is_empty() {
+            let child = match self.unit.read_die(cursor).and_then(|child| match child {
+                Some(child) => self.unit.skip_attributes(cursor, &child).map(|()| Some(child)),
+                None => Ok(None),
+            }) {
+                Ok(child) => child,
+                Err(e) => {
+                    self.state = Err(None);
+                    return Some(Err(self.unit.error(self.parent, e)));
+                }
+            };
+            match child {
+                None if *depth == 0 => break,
+                None => *depth -= 1,
+                Some(child) => {
+                    let direct = *depth == 0;
+                    *depth += usize::from(child.abbrev.has_children);
+                    if direct {
+                        return Some(Ok(child));
+                    }
+                }
+            }
+        }
+        self.state = Err(None);
+        None
+    }
+}
+
+/// Abbreviation tables and prepared units kept for reuse; beyond this many units both are
+/// dropped, which bounds memory whatever the references between units look like.
+const CACHED_UNITS: usize = 64;
+
+/// Reads DIEs anywhere in the image, preparing units on first use. One per thread.
+pub struct Dies<'u, 'a> {
+    pub units: &'u Units<'a>,
+    prepared: RefCell<FxHashMap<usize, Rc<UnitDies<'u, 'a>>>>,
+    /// The unit of the last DIE read: most references stay in their unit.
+    last: RefCell<Option<Rc<UnitDies<'u, 'a>>>>,
+    /// Tables by (`.debug_abbrev` offset, encoding): type units share their unit's table.
+    tables: RefCell<FxHashMap<(usize, gimli::Encoding), Rc<AbbrevTable>>>,
+}
+
+impl<'u, 'a> Dies<'u, 'a> {
+    pub fn new(units: &'u Units<'a>) -> Self {
+        Dies { units, prepared: RefCell::default(), last: RefCell::default(), tables: RefCell::default() }
+    }
+
+    /// Unit `index`, prepared for reading.
+    pub fn unit(&self, index: usize) -> Result<Rc<UnitDies<'u, 'a>>> {
+        if let Some(unit) = self.prepared.borrow().get(&index) {
+            return Ok(Rc::clone(unit));
+        }
+        let units = self.units;
+        let entry = units.units.get(index).ok_or_else(|| Error::Unsupported {
+            at: DieLocation { section: Sect::Info.name(), unit: 0, die: None },
+            message: format!("no unit number {index}"),
+        })?;
+        let error = |source| Error::Dwarf { at: entry.location(None), source };
+        if self.prepared.borrow().len() >= CACHED_UNITS {
+            self.prepared.borrow_mut().clear();
+            self.tables.borrow_mut().clear();
+        }
+        let encoding = entry.header.encoding();
+        let abbrev_offset = entry.header.debug_abbrev_offset().0;
+        let cached = self.tables.borrow().get(&(abbrev_offset, encoding)).cloned();
+        let table = match cached {
+            Some(table) => table,
+            None => {
+                let mut input = *units.dwarf.debug_abbrev.reader();
+                input.skip(abbrev_offset).map_err(error)?;
+                let table = Rc::new(AbbrevTable::parse(input, encoding).map_err(error)?);
+                self.tables.borrow_mut().insert((abbrev_offset, encoding), Rc::clone(&table));
+                table
+            }
+        };
+        let entries_start = entry.start + entry.header.header_size();
+        let section = match entry.sect {
+            Sect::Info => units.dwarf.debug_info.reader(),
+            Sect::Types => units.dwarf.debug_types.reader(),
+        };
+        let entries = section
+            .slice()
+            .get(entries_start..entry.end)
+            .ok_or_else(|| error(gimli::Error::OffsetOutOfBounds))?;
+        let mut unit = UnitDies {
+            index,
+            entry,
+            table,
+            entries: EndianSlice::new(entries, section.endian()),
+            entries_start,
+            str_offsets_base: gimli::DebugStrOffsetsBase::default_for_encoding_and_file(
+                encoding,
+                units.dwarf.file_type,
+            ),
+            addr_base: gimli::DebugAddrBase(0),
+            name: None,
+            units,
+        };
+        let mut cursor = unit.first();
+        let root =
+            unit.read_die(&mut cursor).map_err(error)?.ok_or_else(|| error(gimli::Error::MissingUnitDie))?;
+        let (mut name, mut str_offsets_base, mut addr_base) = (None, None, None);
+        unit.attributes(
+            &root,
+            |name| {
+                matches!(
+                    name,
+                    gimli::DW_AT_name
+                        | gimli::DW_AT_str_offsets_base
+                        | gimli::DW_AT_addr_base
+                        | gimli::DW_AT_GNU_addr_base
+                )
+            },
+            |attr, value| {
+                match (attr, value) {
+                    (gimli::DW_AT_name, value) => name = Some(value),
+                    (gimli::DW_AT_str_offsets_base, AttributeValue::DebugStrOffsetsBase(base)) => {
+                        str_offsets_base = Some(base)
+                    }
+                    (
+                        gimli::DW_AT_addr_base | gimli::DW_AT_GNU_addr_base,
+                        AttributeValue::DebugAddrBase(base),
+                    ) => addr_base = Some(base),
+                    _ => {}
+                }
+                Ok(())
+            },
+        )?;
+        unit.name = name;
+        unit.str_offsets_base = str_offsets_base.unwrap_or(unit.str_offsets_base);
+        unit.addr_base = addr_base.unwrap_or(unit.addr_base);
+        let unit = Rc::new(unit);
+        self.prepared.borrow_mut().insert(index, Rc::clone(&unit));
+        Ok(unit)
+    }
+
+    /// The DIE at `die` and its unit.
+    pub fn die(&self, die: DieRef) -> Result<(Rc<UnitDies<'u, 'a>>, Die)> {
+        let last = self.last.borrow().clone();
+        let unit = match last {
+            Some(unit)
+                if unit.entry.sect == die.sect
+                    && (unit.entry.start..unit.entry.end).contains(&die.offset) =>
+            {
+                unit
+            }
+            _ => {
+                let index = self.units.unit_of(die).ok_or_else(|| Error::Unsupported {
+                    at: self.units.location(die),
+                    message: "DIE offset outside every unit".into(),
+                })?;
+                let unit = self.unit(index)?;
+                *self.last.borrow_mut() = Some(Rc::clone(&unit));
+                unit
+            }
+        };
+        let entry = unit.die_at(die.offset)?;
+        Ok((unit, entry))
+    }
+
+    /// Name, type and origin of the DIE at `die`.
+    pub fn basics(&self, die: DieRef) -> Result<DieBasics<'a>> {
+        let (unit, entry) = self.die(die)?;
+        let mut basics = DieBasics { name: None, ty: None, origin: None };
+        let units = self.units;
+        unit.attributes(
+            &entry,
+            |name| {
+                matches!(
+                    name,
+                    gimli::DW_AT_name
+                        | gimli::DW_AT_type
+                        | gimli::DW_AT_specification
+                        | gimli::DW_AT_abstract_origin
+                )
+            },
+            |attr, value| {
+                match attr {
+                    gimli::DW_AT_name => {
+                        basics.name = Some(unit.string(value).map_err(|e| unit.error(die.offset, e))?)
+                    }
+                    gimli::DW_AT_type => basics.ty = units.reference(unit.entry, die.offset, &value)?,
+                    _ => basics.origin = units.reference(unit.entry, die.offset, &value)?,
+                }
+                Ok(())
+            },
+        )?;
         Ok(basics)
     }
 
     /// Name and type of a DIE, completed from its chain of declarations/abstract origins.
     pub fn name_and_type(
         &self,
-        mut name: Option<String>,
+        mut name: Option<&'a [u8]>,
         mut ty: Option<DieRef>,
         mut origin: Option<DieRef>,
-    ) -> Result<(Option<String>, Option<DieRef>)> {
+    ) -> Result<(Option<&'a [u8]>, Option<DieRef>)> {
         // Real chains are one or two links long; the limit only stops cycles.
         for _ in 0..16 {
             if name.is_some() && ty.is_some() {
@@ -328,4 +608,11 @@ impl Units<'_> {
         }
         Ok((name, ty))
     }
+}
+
+/// Name, type and origin (`DW_AT_specification` or `DW_AT_abstract_origin`) of one DIE.
+pub struct DieBasics<'a> {
+    pub name: Option<&'a [u8]>,
+    pub ty: Option<DieRef>,
+    pub origin: Option<DieRef>,
 }

@@ -3,13 +3,13 @@
 //! array with all dimensions; struct and union members are resolved recursively. Shapes are
 //! memoised per DIE, and type-unit signatures are followed, so DIE order never matters.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 
 use rustc_hash::FxHashMap;
 
 use gimli::{constants, AttributeValue, Operation};
 
-use super::{DieRef, Reader, UnitEntry, Units};
+use super::{Die, DieRef, Dies, Reader, UnitDies};
 use crate::error::{Error, Result};
 
 pub type TypeId = usize;
@@ -20,15 +20,16 @@ const MAX_DEPTH: usize = 256;
 const MAX_CHAIN: usize = 128;
 
 #[derive(Debug, Clone)]
-pub struct Member {
-    /// `None` for anonymous struct/union members, whose members C names directly.
-    pub name: Option<String>,
+pub struct Member<'a> {
+    /// `None` for anonymous struct/union members, whose members C names directly. Borrowed
+    /// from the string section unless it is not UTF-8.
+    pub name: Option<Cow<'a, str>>,
     pub offset: u64,
     pub ty: TypeId,
 }
 
 #[derive(Debug, Clone)]
-pub enum Shape {
+pub enum Shape<'a> {
     /// Being resolved; meeting it again means the type contains itself by value.
     Pending,
     /// A manifest struct: `spec` indexes the manifest types.
@@ -41,12 +42,14 @@ pub enum Shape {
     },
     Record {
         union: bool,
-        members: Vec<Member>,
+        members: Vec<Member<'a>>,
         size: Option<u64>,
     },
     /// Dimensions outermost first; `None` is a non-constant bound.
     Array {
         dims: Vec<Option<u64>>,
+        /// `dims` when every bound is a constant.
+        counts: Option<Vec<u64>>,
         elem: TypeId,
         size: Option<u64>,
     },
@@ -57,31 +60,110 @@ pub enum Shape {
 }
 
 #[derive(Debug, Clone)]
-pub struct TypeNode {
-    pub shape: Shape,
+pub struct TypeNode<'a> {
+    pub shape: Shape<'a>,
     /// Whether a kernel object (or driver API instance) sits anywhere inside.
     pub contains: bool,
 }
 
-pub struct Types<'u, 'a> {
-    units: &'u Units<'a>,
-    tags: &'u HashMap<&'u [u8], usize>,
+/// The attributes type resolution reads, decoded in one pass over a DIE. The first of a
+/// repeated attribute counts.
+#[derive(Default)]
+struct TypeAttrs<'a> {
+    name: Option<AttributeValue<Reader<'a>>>,
+    ty: Option<AttributeValue<Reader<'a>>>,
+    signature: Option<AttributeValue<Reader<'a>>>,
+    byte_size: Option<AttributeValue<Reader<'a>>>,
+    declaration: bool,
+    bit_size: bool,
+    member_location: Option<AttributeValue<Reader<'a>>>,
+    count: Option<AttributeValue<Reader<'a>>>,
+    lower_bound: Option<AttributeValue<Reader<'a>>>,
+    upper_bound: Option<AttributeValue<Reader<'a>>>,
+}
+
+fn type_attrs<'a>(unit: &UnitDies<'_, 'a>, die: &Die) -> Result<TypeAttrs<'a>> {
+    let mut attrs = TypeAttrs::default();
+    unit.attributes(
+        die,
+        |name| {
+            matches!(
+                name,
+                constants::DW_AT_name
+                    | constants::DW_AT_type
+                    | constants::DW_AT_signature
+                    | constants::DW_AT_byte_size
+                    | constants::DW_AT_declaration
+                    | constants::DW_AT_bit_size
+                    | constants::DW_AT_data_member_location
+                    | constants::DW_AT_count
+                    | constants::DW_AT_lower_bound
+                    | constants::DW_AT_upper_bound
+            )
+        },
+        |attr, value| {
+            let slot = match attr {
+                constants::DW_AT_name => &mut attrs.name,
+                constants::DW_AT_type => &mut attrs.ty,
+                constants::DW_AT_signature => &mut attrs.signature,
+                constants::DW_AT_byte_size => &mut attrs.byte_size,
+                constants::DW_AT_declaration => {
+                    attrs.declaration = true;
+                    return Ok(());
+                }
+                constants::DW_AT_bit_size => {
+                    attrs.bit_size = true;
+                    return Ok(());
+                }
+                constants::DW_AT_data_member_location => &mut attrs.member_location,
+                constants::DW_AT_count => &mut attrs.count,
+                constants::DW_AT_lower_bound => &mut attrs.lower_bound,
+                _ => &mut attrs.upper_bound,
+            };
+            slot.get_or_insert(value);
+            Ok(())
+        },
+    )?;
+    Ok(attrs)
+}
+
+/// A reference-class value found on `die`, as a global DIE.
+fn reference<'a>(
+    unit: &UnitDies<'_, 'a>,
+    die: &Die,
+    value: Option<AttributeValue<Reader<'a>>>,
+) -> Result<Option<DieRef>> {
+    match value {
+        Some(value) => unit.units().reference(unit.entry, die.offset, &value),
+        None => Ok(None),
+    }
+}
+
+pub struct Types<'d, 'u, 'a> {
+    dies: &'d Dies<'u, 'a>,
+    tags: &'d FxHashMap<&'d [u8], usize>,
     /// Manifest `api_member` per type index (devices only).
-    api_members: &'u [Option<&'u [u8]>],
-    nodes: Vec<TypeNode>,
+    api_members: &'d [Option<&'d [u8]>],
+    nodes: Vec<TypeNode<'a>>,
     memo: FxHashMap<DieRef, TypeId>,
 }
 
-impl<'u, 'a> Types<'u, 'a> {
+impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
     pub fn new(
-        units: &'u Units<'a>,
-        tags: &'u HashMap<&'u [u8], usize>,
-        api_members: &'u [Option<&'u [u8]>],
+        dies: &'d Dies<'u, 'a>,
+        tags: &'d FxHashMap<&'d [u8], usize>,
+        api_members: &'d [Option<&'d [u8]>],
     ) -> Self {
-        Types { units, tags, api_members, nodes: Vec::new(), memo: FxHashMap::default() }
+        Types { dies, tags, api_members, nodes: Vec::new(), memo: FxHashMap::default() }
     }
 
-    pub fn node(&self, id: TypeId) -> Option<&TypeNode> {
+    /// Forget every resolved type, keeping the memory for the next unit's.
+    pub fn clear(&mut self) {
+        self.nodes.clear();
+        self.memo.clear();
+    }
+
+    pub fn node(&self, id: TypeId) -> Option<&TypeNode<'a>> {
         self.nodes.get(id)
     }
 
@@ -90,13 +172,13 @@ impl<'u, 'a> Types<'u, 'a> {
         match &self.nodes.get(id)?.shape {
             Shape::Pending => None,
             Shape::Kobject { size, .. } | Shape::Record { size, .. } | Shape::Leaf { size } => *size,
-            Shape::Array { dims, elem, size } => {
+            Shape::Array { dims, elem, size, .. } => {
                 size.or_else(|| dims.iter().try_fold(self.size(*elem)?, |acc, d| acc.checked_mul((*d)?)))
             }
         }
     }
 
-    fn push(&mut self, shape: Shape, contains: bool) -> TypeId {
+    fn push(&mut self, shape: Shape<'a>, contains: bool) -> TypeId {
         self.nodes.push(TypeNode { shape, contains });
         self.nodes.len() - 1
     }
@@ -107,7 +189,7 @@ impl<'u, 'a> Types<'u, 'a> {
     }
 
     fn resolve_at(&mut self, die: Option<DieRef>, depth: usize) -> Result<TypeId> {
-        let units = self.units;
+        let units = self.dies.units;
         let Some(first) = die else {
             return Ok(self.push(Shape::Leaf { size: None }, false));
         };
@@ -130,7 +212,8 @@ impl<'u, 'a> Types<'u, 'a> {
                 }
                 break id;
             }
-            let (unit, entry) = units.entry(current)?;
+            let (unit, entry) = self.dies.die(current)?;
+            let attrs = type_attrs(&unit, &entry)?;
             match entry.tag() {
                 constants::DW_TAG_typedef
                 | constants::DW_TAG_const_type
@@ -147,12 +230,12 @@ impl<'u, 'a> Types<'u, 'a> {
                             message: format!("typedef/qualifier chain longer than {MAX_CHAIN} (a cycle?)"),
                         });
                     }
-                    match attr_ref(units, unit, &entry, constants::DW_AT_type)? {
+                    match reference(&unit, &entry, attrs.ty)? {
                         Some(next) => current = next,
                         None => break self.push(Shape::Leaf { size: None }, false),
                     }
                 }
-                _ => break self.build(current, unit, &entry, depth)?,
+                _ => break self.build(current, &unit, &entry, attrs, depth)?,
             }
         };
         for link in chain {
@@ -164,32 +247,25 @@ impl<'u, 'a> Types<'u, 'a> {
     fn build(
         &mut self,
         die: DieRef,
-        unit: &UnitEntry<'a>,
-        entry: &gimli::DebuggingInformationEntry<'_, '_, Reader<'a>>,
+        unit: &UnitDies<'u, 'a>,
+        entry: &Die,
+        attrs: TypeAttrs<'a>,
         depth: usize,
     ) -> Result<TypeId> {
-        let units = self.units;
-        let size = attr(unit, entry, constants::DW_AT_byte_size)?.and_then(|v| v.udata_value());
+        let size = attrs.byte_size.and_then(|v| v.udata_value());
         let tag = entry.tag();
         let id = match tag {
             constants::DW_TAG_structure_type
             | constants::DW_TAG_class_type
             | constants::DW_TAG_union_type => {
                 // A stub naming its type unit (GCC omits DW_AT_declaration on these).
-                if let Some(definition) = attr_ref(units, unit, entry, constants::DW_AT_signature)? {
+                if let Some(definition) = reference(unit, entry, attrs.signature)? {
                     let id = self.resolve_at(Some(definition), depth + 1)?;
                     self.memo.insert(die, id);
                     return Ok(id);
                 }
-                let declaration = attr(unit, entry, constants::DW_AT_declaration)?.is_some();
-                let name = match attr(unit, entry, constants::DW_AT_name)? {
-                    Some(value) => Some(
-                        units
-                            .dwarf
-                            .attr_string(&unit.unit, value)
-                            .map_err(|source| Error::Dwarf { at: unit.location(Some(die.offset)), source })?
-                            .slice(),
-                    ),
+                let name = match attrs.name {
+                    Some(value) => Some(unit.string(value).map_err(|e| unit.error(die.offset, e))?),
                     None => None,
                 };
                 let spec = name
@@ -198,10 +274,10 @@ impl<'u, 'a> Types<'u, 'a> {
                 match spec {
                     Some(spec) => {
                         let api_offset = match self.api_members.get(spec).copied().flatten() {
-                            Some(member) if !declaration => {
-                                Some(self.member_offset(die, unit, member)?.ok_or_else(|| {
+                            Some(member) if !attrs.declaration => {
+                                Some(self.member_offset(unit, entry, member)?.ok_or_else(|| {
                                     Error::Unsupported {
-                                        at: unit.location(Some(die.offset)),
+                                        at: unit.entry.location(Some(die.offset)),
                                         message: format!(
                                             "device struct has no member `{}` (the manifest's api_member)",
                                             String::from_utf8_lossy(member)
@@ -216,7 +292,7 @@ impl<'u, 'a> Types<'u, 'a> {
                     None => {
                         let id = self.push(Shape::Pending, false);
                         self.memo.insert(die, id);
-                        let members = self.members(die, unit, depth)?;
+                        let members = self.members(unit, entry, depth)?;
                         let contains =
                             members.iter().any(|m| self.nodes.get(m.ty).is_some_and(|n| n.contains));
                         if let Some(node) = self.nodes.get_mut(id) {
@@ -236,8 +312,8 @@ impl<'u, 'a> Types<'u, 'a> {
             constants::DW_TAG_array_type => {
                 let id = self.push(Shape::Pending, false);
                 self.memo.insert(die, id);
-                let mut dims = self.dimensions(die, unit)?;
-                let elem_die = attr_ref(units, unit, entry, constants::DW_AT_type)?;
+                let mut dims = self.dimensions(unit, entry)?;
+                let elem_die = reference(unit, entry, attrs.ty)?;
                 let mut elem = self.resolve_at(elem_die, depth + 1)?;
                 // An array of (typedef'd) arrays is one array with all the dimensions.
                 if let Some(TypeNode { shape: Shape::Array { dims: inner, elem: inner_elem, .. }, .. }) =
@@ -247,8 +323,9 @@ impl<'u, 'a> Types<'u, 'a> {
                     elem = *inner_elem;
                 }
                 let contains = self.nodes.get(elem).is_some_and(|n| n.contains);
+                let counts = dims.iter().copied().collect();
                 if let Some(node) = self.nodes.get_mut(id) {
-                    *node = TypeNode { shape: Shape::Array { dims, elem, size }, contains };
+                    *node = TypeNode { shape: Shape::Array { dims, counts, elem, size }, contains };
                 }
                 id
             }
@@ -258,47 +335,26 @@ impl<'u, 'a> Types<'u, 'a> {
         Ok(id)
     }
 
-    fn members(&mut self, die: DieRef, unit: &UnitEntry<'a>, depth: usize) -> Result<Vec<Member>> {
-        let units = self.units;
-        let dwarf_error = |at: usize| move |source| Error::Dwarf { at: unit.location(Some(at)), source };
-        let mut tree =
-            unit.unit.entries_tree(Some(unit.unit_offset(die))).map_err(dwarf_error(die.offset))?;
-        let root = tree.root().map_err(dwarf_error(die.offset))?;
-        let mut children = root.children();
-        let mut found = Vec::new();
-        while let Some(child) = children.next().map_err(dwarf_error(die.offset))? {
-            let entry = child.entry();
-            if entry.tag() != constants::DW_TAG_member {
+    fn members(&mut self, unit: &UnitDies<'u, 'a>, entry: &Die, depth: usize) -> Result<Vec<Member<'a>>> {
+        let mut members = Vec::new();
+        for child in unit.children(entry) {
+            let child = child?;
+            if child.tag() != constants::DW_TAG_member {
                 continue;
             }
-            let at = unit.start + entry.offset().0;
+            let attrs = type_attrs(unit, &child)?;
             // Bit-fields are integers, never objects.
-            if attr(unit, entry, constants::DW_AT_bit_size)?.is_some() {
+            if attrs.bit_size {
                 continue;
             }
-            let name = match attr(unit, entry, constants::DW_AT_name)? {
-                Some(value) => Some(
-                    units
-                        .dwarf
-                        .attr_string(&unit.unit, value)
-                        .map_err(dwarf_error(at))?
-                        .to_string_lossy()
-                        .into_owned(),
-                ),
+            let name = match attrs.name {
+                Some(value) => Some(String::from_utf8_lossy(
+                    unit.string(value).map_err(|e| unit.error(child.offset, e))?,
+                )),
                 None => None,
             };
-            let offset = match attr(unit, entry, constants::DW_AT_data_member_location)? {
-                None => 0,
-                Some(value) => constant_offset(unit, &value).ok_or_else(|| Error::Unsupported {
-                    at: unit.location(Some(at)),
-                    message: "member location is neither a constant nor DW_OP_plus_uconst".into(),
-                })?,
-            };
-            let ty = attr_ref(units, unit, entry, constants::DW_AT_type)?;
-            found.push((name, offset, ty));
-        }
-        let mut members = Vec::with_capacity(found.len());
-        for (name, offset, ty) in found {
+            let offset = member_location(unit, &child, attrs.member_location)?;
+            let ty = reference(unit, &child, attrs.ty)?;
             let ty = self.resolve_at(ty, depth + 1)?;
             members.push(Member { name, offset, ty });
         }
@@ -306,55 +362,41 @@ impl<'u, 'a> Types<'u, 'a> {
     }
 
     /// Offset of the member called `name` (searched through anonymous members too).
-    fn member_offset(&mut self, die: DieRef, unit: &UnitEntry<'a>, name: &[u8]) -> Result<Option<u64>> {
-        let units = self.units;
-        let dwarf_error = |source| Error::Dwarf { at: unit.location(Some(die.offset)), source };
-        let mut tree = unit.unit.entries_tree(Some(unit.unit_offset(die))).map_err(dwarf_error)?;
-        let root = tree.root().map_err(dwarf_error)?;
-        let mut children = root.children();
-        while let Some(child) = children.next().map_err(dwarf_error)? {
-            let entry = child.entry();
-            if entry.tag() != constants::DW_TAG_member {
+    fn member_offset(&mut self, unit: &UnitDies<'u, 'a>, entry: &Die, name: &[u8]) -> Result<Option<u64>> {
+        for child in unit.children(entry) {
+            let child = child?;
+            if child.tag() != constants::DW_TAG_member {
                 continue;
             }
-            let Some(value) = attr(unit, entry, constants::DW_AT_name)? else {
+            let attrs = type_attrs(unit, &child)?;
+            let Some(value) = attrs.name else {
                 continue;
             };
-            let member = units.dwarf.attr_string(&unit.unit, value).map_err(dwarf_error)?;
-            if member.slice() != name {
+            if unit.string(value).map_err(|e| unit.error(entry.offset, e))? != name {
                 continue;
             }
-            return match attr(unit, entry, constants::DW_AT_data_member_location)? {
-                None => Ok(Some(0)),
-                Some(value) => constant_offset(unit, &value).map(Some).ok_or_else(|| Error::Unsupported {
-                    at: unit.location(Some(unit.start + entry.offset().0)),
-                    message: "member location is neither a constant nor DW_OP_plus_uconst".into(),
-                }),
-            };
+            return member_location(unit, &child, attrs.member_location).map(Some);
         }
         Ok(None)
     }
 
     /// Element counts of an array's subranges, outermost first.
-    fn dimensions(&mut self, die: DieRef, unit: &UnitEntry<'a>) -> Result<Vec<Option<u64>>> {
-        let dwarf_error = |source| Error::Dwarf { at: unit.location(Some(die.offset)), source };
-        let mut tree = unit.unit.entries_tree(Some(unit.unit_offset(die))).map_err(dwarf_error)?;
-        let root = tree.root().map_err(dwarf_error)?;
-        let mut children = root.children();
+    fn dimensions(&mut self, unit: &UnitDies<'u, 'a>, entry: &Die) -> Result<Vec<Option<u64>>> {
         let mut dims = Vec::new();
-        while let Some(child) = children.next().map_err(dwarf_error)? {
-            let entry = child.entry();
-            if entry.tag() != constants::DW_TAG_subrange_type {
+        for child in unit.children(entry) {
+            let child = child?;
+            if child.tag() != constants::DW_TAG_subrange_type {
                 continue;
             }
-            let count = match attr(unit, entry, constants::DW_AT_count)? {
+            let attrs = type_attrs(unit, &child)?;
+            let count = match attrs.count {
                 Some(count) => constant(&count).and_then(|c| u64::try_from(c.max(0)).ok()),
                 None => {
-                    let lower = match attr(unit, entry, constants::DW_AT_lower_bound)? {
+                    let lower = match attrs.lower_bound {
                         Some(lower) => constant(&lower),
                         None => Some(0),
                     };
-                    match attr(unit, entry, constants::DW_AT_upper_bound)? {
+                    match attrs.upper_bound {
                         // No upper bound: a flexible array member or `[]` declaration.
                         None => None,
                         Some(upper) => match (lower, constant(&upper)) {
@@ -370,25 +412,18 @@ impl<'u, 'a> Types<'u, 'a> {
     }
 }
 
-fn attr<'a>(
-    unit: &UnitEntry<'a>,
-    entry: &gimli::DebuggingInformationEntry<'_, '_, Reader<'a>>,
-    name: constants::DwAt,
-) -> Result<Option<AttributeValue<Reader<'a>>>> {
-    entry
-        .attr_value(name)
-        .map_err(|source| Error::Dwarf { at: unit.location(Some(unit.start + entry.offset().0)), source })
-}
-
-fn attr_ref<'a>(
-    units: &Units<'a>,
-    unit: &UnitEntry<'a>,
-    entry: &gimli::DebuggingInformationEntry<'_, '_, Reader<'a>>,
-    name: constants::DwAt,
-) -> Result<Option<DieRef>> {
-    match attr(unit, entry, name)? {
-        Some(value) => units.reference(unit, unit.start + entry.offset().0, &value),
-        None => Ok(None),
+/// A member's offset: none is 0, otherwise a constant or a one-operation expression.
+fn member_location(
+    unit: &UnitDies<'_, '_>,
+    member: &Die,
+    value: Option<AttributeValue<Reader<'_>>>,
+) -> Result<u64> {
+    match value {
+        None => Ok(0),
+        Some(value) => constant_offset(unit, &value).ok_or_else(|| Error::Unsupported {
+            at: unit.entry.location(Some(member.offset)),
+            message: "member location is neither a constant nor DW_OP_plus_uconst".into(),
+        }),
     }
 }
 
@@ -410,12 +445,12 @@ fn constant(value: &AttributeValue<Reader<'_>>) -> Option<i128> {
 }
 
 /// A member offset: a constant, or (DWARF 2/3) an expression `DW_OP_plus_uconst n` / `DW_OP_constu n`.
-fn constant_offset(unit: &UnitEntry<'_>, value: &AttributeValue<Reader<'_>>) -> Option<u64> {
+fn constant_offset(unit: &UnitDies<'_, '_>, value: &AttributeValue<Reader<'_>>) -> Option<u64> {
     if let Some(v) = value.udata_value() {
         return Some(v);
     }
     let expression = value.exprloc_value()?;
-    let mut ops = expression.operations(unit.unit.encoding());
+    let mut ops = expression.operations(unit.encoding());
     let offset = match ops.next().ok()?? {
         Operation::PlusConstant { value } | Operation::UnsignedConstant { value } => value,
         _ => return None,

@@ -2,12 +2,13 @@
 //! the definitions of manifest struct tags (for the size-consistency check). Everything else is
 //! skipped without decoding, which is what makes the scan fast.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use gimli::{constants, AttributeValue, Operation};
+use gimli::{constants, AttributeValue, Operation, ReaderOffset as _};
+use rustc_hash::FxHashMap;
 
-use super::{DieRef, Reader, UnitEntry, Units};
-use crate::error::{Error, Result};
+use super::{DieRef, Reader, Role, UnitDies};
+use crate::error::Result;
 
 /// A variable DIE whose location is a static address (possibly 0: removed by the linker).
 #[derive(Debug, Clone)]
@@ -24,122 +25,118 @@ pub struct Variable<'a> {
     pub scope: Option<DieRef>,
 }
 
-/// A complete definition of a manifest struct tag.
+/// Where a complete definition of a manifest struct tag is.
 #[derive(Debug, Clone)]
 pub struct StructDef {
-    /// Index into the manifest's types.
-    pub spec: usize,
-    pub size: Option<u64>,
     pub unit: usize,
     pub die: DieRef,
 }
 
+/// The first definition of each manifest struct tag (by manifest index) with each size: all
+/// the size-consistency check reports, in the space of a few entries per tag.
+pub type StructSizes = BTreeMap<(usize, u64), StructDef>;
+
 #[derive(Default)]
 pub struct WalkResult<'a> {
     pub variables: Vec<Variable<'a>>,
-    pub structs: Vec<StructDef>,
+    pub structs: StructSizes,
 }
 
-/// Walk unit `index`, appending to `out`. `tags` maps manifest struct tags to their index.
+/// Walk `unit`, appending to `out`. `tags` maps manifest struct tags to their index.
 pub fn walk_unit<'a>(
-    units: &Units<'a>,
-    index: usize,
-    tags: &HashMap<&[u8], usize>,
+    unit: &UnitDies<'_, 'a>,
+    tags: &FxHashMap<&[u8], usize>,
     out: &mut WalkResult<'a>,
 ) -> Result<()> {
-    let Some(unit) = units.units.get(index) else {
-        return Ok(());
-    };
-    let mut die = unit.start;
-    let at = |die: usize| unit.location(Some(die));
-    let dwarf_error = |die: usize| move |source| Error::Dwarf { at: at(die), source };
-    let mut entries = unit.unit.entries_raw(None).map_err(dwarf_error(die))?;
-    // Enclosing subprograms: (depth, DIE).
+    let units = unit.units();
+    let sect = unit.entry.sect;
+    let mut cursor = unit.first();
+    // Depth of the next DIE, and the enclosing subprograms with their depths.
+    let mut depth: isize = 0;
     let mut scopes: Vec<(isize, DieRef)> = Vec::new();
-    while !entries.is_empty() {
-        let depth = entries.next_depth();
-        die = unit.start + entries.next_offset().0;
-        let Some(abbrev) = entries.read_abbreviation().map_err(dwarf_error(die))? else {
+    while !cursor.is_empty() {
+        let at = unit.offset_of(&cursor);
+        let Some(die) = unit.read_die(&mut cursor).map_err(|e| unit.error(at, e))? else {
+            depth -= 1;
             continue;
         };
         while scopes.last().is_some_and(|&(d, _)| d >= depth) {
             scopes.pop();
         }
-        match abbrev.tag() {
-            constants::DW_TAG_variable
-                if abbrev.attributes().iter().any(|a| a.name() == constants::DW_AT_location) =>
-            {
+        let here = DieRef { sect, offset: die.offset };
+        match die.abbrev.role {
+            Role::Variable => {
                 let mut location = None;
                 let mut name = None;
                 let mut origin = None;
                 let mut ty = None;
-                // Runs of attributes the scan does not need are skipped in one step each.
-                let mut rest = abbrev.attributes();
-                while !rest.is_empty() {
-                    let skip = rest.iter().take_while(|spec| !needed_by_variable(spec.name())).count();
-                    let (skipped, tail) = rest.split_at(skip);
-                    entries.skip_attributes(skipped).map_err(dwarf_error(die))?;
-                    let Some((spec, tail)) = tail.split_first() else { break };
-                    rest = tail;
-                    let attr = entries.read_attribute(*spec).map_err(dwarf_error(die))?;
-                    match attr.name() {
-                        constants::DW_AT_location => location = Some(attr.value()),
-                        constants::DW_AT_name => name = Some(attr.value()),
+                let end = unit.attributes(&die, needed_by_variable, |attr, value| {
+                    match attr {
+                        constants::DW_AT_location => location = Some(value),
+                        constants::DW_AT_name => name = Some(value),
                         constants::DW_AT_specification | constants::DW_AT_abstract_origin => {
-                            origin = units.reference(unit, die, &attr.value())?
+                            origin = units.reference(unit.entry, die.offset, &value)?
                         }
-                        _ => ty = units.reference(unit, die, &attr.value())?,
+                        _ => ty = units.reference(unit.entry, die.offset, &value)?,
                     }
-                }
-                let Some(address) =
-                    location.map(|l| static_address(units, unit, die, l)).transpose()?.flatten()
-                else {
-                    continue;
-                };
-                out.variables.push(Variable {
-                    unit: index,
-                    die: DieRef { sect: unit.sect, offset: die },
-                    address,
-                    name,
-                    origin,
-                    ty,
-                    scope: scopes.last().map(|&(_, s)| s),
-                });
-            }
-            constants::DW_TAG_structure_type | constants::DW_TAG_class_type if !tags.is_empty() => {
-                let mut name = None;
-                let mut size = None;
-                let mut declaration = false;
-                for spec in abbrev.attributes() {
-                    let attr = entries.read_attribute(*spec).map_err(dwarf_error(die))?;
-                    match attr.name() {
-                        constants::DW_AT_name => name = Some(attr.value()),
-                        constants::DW_AT_byte_size => size = attr.udata_value(),
-                        constants::DW_AT_declaration => declaration = true,
-                        _ => {}
-                    }
-                }
-                if declaration {
-                    continue;
-                }
-                let Some(name) = name else { continue };
-                let name = units.dwarf.attr_string(&unit.unit, name).map_err(dwarf_error(die))?;
-                if let Some(&spec) = tags.get(name.slice()) {
-                    out.structs.push(StructDef {
-                        spec,
-                        size,
-                        unit: index,
-                        die: DieRef { sect: unit.sect, offset: die },
+                    Ok(())
+                })?;
+                cursor = unit.cursor_at(end).map_err(|e| unit.error(die.offset, e))?;
+                if let Some(address) =
+                    location.map(|l| static_address(unit, die.offset, l)).transpose()?.flatten()
+                {
+                    out.variables.push(Variable {
+                        unit: unit.index,
+                        die: here,
+                        address,
+                        name,
+                        origin,
+                        ty,
+                        scope: scopes.last().map(|&(_, s)| s),
                     });
                 }
             }
-            constants::DW_TAG_subprogram => {
-                entries.skip_attributes(abbrev.attributes()).map_err(dwarf_error(die))?;
-                if abbrev.has_children() {
-                    scopes.push((depth, DieRef { sect: unit.sect, offset: die }));
+            Role::Struct if !tags.is_empty() => {
+                let mut name = None;
+                let mut size = None;
+                let mut declaration = false;
+                let end = unit.attributes(
+                    &die,
+                    |name| {
+                        matches!(
+                            name,
+                            constants::DW_AT_name | constants::DW_AT_byte_size | constants::DW_AT_declaration
+                        )
+                    },
+                    |attr, value| {
+                        match attr {
+                            constants::DW_AT_name => name = Some(value),
+                            constants::DW_AT_byte_size => size = value.udata_value(),
+                            _ => declaration = true,
+                        }
+                        Ok(())
+                    },
+                )?;
+                cursor = unit.cursor_at(end).map_err(|e| unit.error(die.offset, e))?;
+                if let (Some(name), false) = (name, declaration) {
+                    let name = unit.string(name).map_err(|e| unit.error(die.offset, e))?;
+                    if let (Some(&spec), Some(size)) = (tags.get(name), size) {
+                        out.structs.entry((spec, size)).or_insert(StructDef { unit: unit.index, die: here });
+                    }
                 }
             }
-            _ => entries.skip_attributes(abbrev.attributes()).map_err(dwarf_error(die))?,
+            Role::Subprogram => {
+                unit.skip_attributes(&mut cursor, &die).map_err(|e| unit.error(die.offset, e))?;
+                if die.abbrev.has_children {
+                    scopes.push((depth, here));
+                }
+            }
+            Role::Struct | Role::Other => {
+                unit.skip_attributes(&mut cursor, &die).map_err(|e| unit.error(die.offset, e))?
+            }
+        }
+        if die.abbrev.has_children {
+            depth += 1;
         }
     }
     Ok(())
@@ -161,16 +158,14 @@ fn needed_by_variable(name: constants::DwAt) -> bool {
 /// plus a constant (`DW_OP_plus_uconst`, or `DW_OP_constu` + `DW_OP_plus`). `None` for anything
 /// else: stack and register locations, location lists, TLS, computed values.
 pub(crate) fn static_address(
-    units: &Units<'_>,
-    unit: &UnitEntry<'_>,
+    unit: &UnitDies<'_, '_>,
     die: usize,
     location: AttributeValue<Reader<'_>>,
 ) -> Result<Option<u64>> {
     let AttributeValue::Exprloc(expression) = location else {
         return Ok(None);
     };
-    evaluate(expression, unit.unit.encoding(), |index| units.dwarf.address(&unit.unit, index))
-        .map_err(|source| Error::Dwarf { at: unit.location(Some(die)), source })
+    evaluate(expression, unit.encoding(), |index| unit.address(index)).map_err(|e| unit.error(die, e))
 }
 
 /// The address an expression denotes, if it is one of the static forms; `address_at` reads
@@ -180,6 +175,13 @@ fn evaluate<R: gimli::Reader>(
     encoding: gimli::Encoding,
     address_at: impl Fn(gimli::DebugAddrIndex<R::Offset>) -> gimli::Result<u64>,
 ) -> gimli::Result<Option<u64>> {
+    // The common case, `DW_OP_addr` alone, without the general decoder.
+    let mut operand = expression.0.clone();
+    if operand.len().into_u64() == 1 + u64::from(encoding.address_size)
+        && operand.read_u8()? == constants::DW_OP_addr.0
+    {
+        return Ok(Some(operand.read_address(encoding.address_size)?));
+    }
     let mut ops = expression.operations(encoding);
     let mut address = match ops.next()? {
         Some(Operation::Address { address }) => address,

@@ -1,0 +1,264 @@
+//! Abbreviation tables laid out for a fast DIE walk. gimli's `Abbreviations` costs as much to
+//! parse as the walk itself and sizes every attribute again at each DIE; here each abbreviation
+//! carries the total size of its attributes when all its forms have a fixed size, so most DIEs
+//! are skipped with one addition. Attribute values are still decoded by gimli.
+
+use gimli::{constants, AttributeSpecification, Encoding, Reader as _};
+
+use super::{form, Reader};
+
+/// `fixed_size` of an abbreviation with a variable-size attribute.
+const VARIABLE: u32 = u32::MAX;
+/// Size of a form whose encoding has no fixed size.
+const VARIABLE_FORM: u8 = u8::MAX;
+/// Codes up to this bound (and up to a small multiple of the table's length) index a dense
+/// map; others are looked up in a sorted list, so a huge code in a corrupt table costs nothing.
+const DENSE_CODES: u64 = 1 << 16;
+
+/// Initial capacity for a table's abbreviations.
+const TYPICAL_ABBREVS: usize = 64;
+
+/// What the first pass does with a DIE of this abbreviation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A variable with a location: a candidate.
+    Variable,
+    /// A struct or class definition: checked against the manifest's tags.
+    Struct,
+    /// A subprogram: the scope of function statics.
+    Subprogram,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Abbrev {
+    pub tag: constants::DwTag,
+    pub has_children: bool,
+    pub role: Role,
+    /// Bytes of all attributes together, or `VARIABLE`.
+    fixed_size: u32,
+    first_spec: u32,
+    spec_count: u32,
+}
+
+/// One abbreviation table, for one encoding (form sizes depend on it).
+#[derive(Debug)]
+pub struct AbbrevTable {
+    /// Index into `abbrevs` by code (`u32::MAX`: no such code).
+    dense: Vec<u32>,
+    /// (code, index into `abbrevs`) for codes beyond `dense`, sorted by code.
+    sparse: Vec<(u64, u32)>,
+    abbrevs: Vec<Abbrev>,
+    specs: Vec<AttributeSpecification>,
+    /// Per spec: its fixed size or `VARIABLE_FORM`.
+    sizes: Vec<u8>,
+    encoding: Encoding,
+}
+
+impl AbbrevTable {
+    /// Parse the table at the start of `input` (the `.debug_abbrev` section from the table's
+    /// offset), with gimli's validation: tag and form non-zero, children flag 0 or 1, codes
+    /// unique. A missing terminator at the end of the section ends the table.
+    pub fn parse(mut input: Reader<'_>, encoding: Encoding) -> gimli::Result<AbbrevTable> {
+        // Typical compiler output: tens of abbreviations of a few attributes each; growing the
+        // vectors from empty would cost more than the parse.
+        let mut table = AbbrevTable {
+            dense: Vec::with_capacity(TYPICAL_ABBREVS + 1),
+            sparse: Vec::new(),
+            abbrevs: Vec::with_capacity(TYPICAL_ABBREVS),
+            specs: Vec::with_capacity(TYPICAL_ABBREVS * 4),
+            sizes: Vec::with_capacity(TYPICAL_ABBREVS * 4),
+            encoding,
+        };
+        while !input.is_empty() {
+            let code = input.read_uleb128()?;
+            if code == 0 {
+                break;
+            }
+            let tag = constants::DwTag(input.read_uleb128_u16()?);
+            if tag.0 == 0 {
+                return Err(gimli::Error::AbbreviationTagZero);
+            }
+            let has_children = match constants::DwChildren(input.read_u8()?) {
+                constants::DW_CHILDREN_no => false,
+                constants::DW_CHILDREN_yes => true,
+                _ => return Err(gimli::Error::BadHasChildren),
+            };
+            let first_spec = table.specs.len();
+            let mut fixed_size = 0u32;
+            let mut has_location = false;
+            loop {
+                let name = constants::DwAt(input.read_uleb128_u16()?);
+                let form = constants::DwForm(input.read_uleb128_u16()?);
+                if name.0 == 0 {
+                    if form.0 != 0 {
+                        return Err(gimli::Error::ExpectedZero);
+                    }
+                    break;
+                }
+                if form.0 == 0 {
+                    return Err(gimli::Error::AttributeFormZero);
+                }
+                let implicit_const = if form == constants::DW_FORM_implicit_const {
+                    Some(input.read_sleb128()?)
+                } else {
+                    None
+                };
+                let size = form::fixed_size(form, encoding);
+                fixed_size = match size {
+                    Some(size) if fixed_size != VARIABLE => fixed_size.saturating_add(u32::from(size)),
+                    _ => VARIABLE,
+                };
+                has_location |= name == constants::DW_AT_location;
+                table.specs.push(AttributeSpecification::new(name, form, implicit_const));
+                table.sizes.push(size.unwrap_or(VARIABLE_FORM));
+            }
+            let role = match tag {
+                constants::DW_TAG_variable if has_location => Role::Variable,
+                constants::DW_TAG_structure_type | constants::DW_TAG_class_type => Role::Struct,
+                constants::DW_TAG_subprogram => Role::Subprogram,
+                _ => Role::Other,
+            };
+            let index =
+                u32::try_from(table.abbrevs.len()).map_err(|_| gimli::Error::DuplicateAbbreviationCode)?;
+            // Specs beyond u32 cannot come from a section that fits the address space the
+            // DWARF describes; the conversions saturate rather than wrap.
+            table.abbrevs.push(Abbrev {
+                tag,
+                has_children,
+                role,
+                fixed_size,
+                first_spec: u32::try_from(first_spec).unwrap_or(u32::MAX),
+                spec_count: u32::try_from(table.specs.len() - first_spec).unwrap_or(0),
+            });
+            table.insert(code, index)?;
+        }
+        table.sparse.sort_unstable_by_key(|&(code, _)| code);
+        if table.sparse.windows(2).any(|w| matches!(w, [a, b] if a.0 == b.0)) {
+            return Err(gimli::Error::DuplicateAbbreviationCode);
+        }
+        Ok(table)
+    }
+
+    fn insert(&mut self, code: u64, index: u32) -> gimli::Result<()> {
+        let dense_limit = DENSE_CODES.min(4 * self.abbrevs.len() as u64 + 64);
+        if code < dense_limit {
+            let slot = code as usize;
+            if self.dense.len() <= slot {
+                self.dense.resize(slot + 1, u32::MAX);
+            }
+            match self.dense.get_mut(slot) {
+                Some(entry) if *entry == u32::MAX => *entry = index,
+                _ => return Err(gimli::Error::DuplicateAbbreviationCode),
+            }
+        } else {
+            self.sparse.push((code, index));
+        }
+        Ok(())
+    }
+
+    /// The abbreviation for `code` (non-zero).
+    pub fn get(&self, code: u64) -> gimli::Result<&Abbrev> {
+        let index = match usize::try_from(code).ok().and_then(|c| self.dense.get(c)) {
+            Some(&index) if index != u32::MAX => Some(index),
+            _ => self
+                .sparse
+                .binary_search_by_key(&code, |&(c, _)| c)
+                .ok()
+                .and_then(|i| self.sparse.get(i))
+                .map(|&(_, index)| index),
+        };
+        index.and_then(|i| self.abbrevs.get(i as usize)).ok_or(gimli::Error::UnknownAbbreviation(code))
+    }
+
+    /// The attributes of `abbrev` with their fixed sizes (`None`: variable).
+    pub fn specs_and_sizes(
+        &self,
+        abbrev: &Abbrev,
+    ) -> impl Iterator<Item = (&AttributeSpecification, Option<u8>)> + '_ {
+        let start = abbrev.first_spec as usize;
+        let range = start..start + abbrev.spec_count as usize;
+        let specs = self.specs.get(range.clone()).unwrap_or_default();
+        let sizes = self.sizes.get(range).unwrap_or_default();
+        specs.iter().zip(sizes).map(|(spec, &size)| (spec, (size != VARIABLE_FORM).then_some(size)))
+    }
+
+    /// Skip the attributes of a DIE of `abbrev` whose attributes start at `input`.
+    #[inline]
+    pub fn skip_attributes(&self, input: &mut Reader<'_>, abbrev: &Abbrev) -> gimli::Result<()> {
+        if abbrev.fixed_size != VARIABLE {
+            return input.skip(abbrev.fixed_size as usize);
+        }
+        let start = abbrev.first_spec as usize;
+        let end = start + abbrev.spec_count as usize;
+        let (Some(specs), Some(sizes)) = (self.specs.get(start..end), self.sizes.get(start..end)) else {
+            return Ok(());
+        };
+        let mut pending = 0usize;
+        for (spec, &size) in specs.iter().zip(sizes) {
+            if size != VARIABLE_FORM {
+                pending += usize::from(size);
+                continue;
+            }
+            input.skip(pending)?;
+            pending = 0;
+            form::skip_variable(input, spec.form(), self.encoding)?;
+        }
+        input.skip(pending)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gimli::{EndianSlice, Format, RunTimeEndian};
+
+    #[test]
+    fn rejects_what_gimli_rejects() {
+        let encoding = Encoding { format: Format::Dwarf32, version: 5, address_size: 4 };
+        let parse =
+            |bytes: &[u8]| AbbrevTable::parse(EndianSlice::new(bytes, RunTimeEndian::Little), encoding).err();
+        assert_eq!(parse(&[1, 0, 0, 0, 0]), Some(gimli::Error::AbbreviationTagZero));
+        assert_eq!(parse(&[1, 0x34, 2, 0, 0]), Some(gimli::Error::BadHasChildren));
+        assert_eq!(parse(&[1, 0x34, 0, 3, 0]), Some(gimli::Error::AttributeFormZero));
+        assert_eq!(parse(&[1, 0x34, 0, 0, 3]), Some(gimli::Error::ExpectedZero));
+        assert_eq!(
+            parse(&[1, 0x34, 0, 0, 0, 1, 0x34, 0, 0, 0, 0]),
+            Some(gimli::Error::DuplicateAbbreviationCode)
+        );
+        // Huge codes go to the sparse list; duplicates are found there too.
+        let huge = [0xff, 0xff, 0xff, 0xff, 0x0f];
+        let mut twice = Vec::new();
+        for _ in 0..2 {
+            twice.extend_from_slice(&huge);
+            twice.extend_from_slice(&[0x34, 0, 0, 0]);
+        }
+        assert_eq!(parse(&twice), Some(gimli::Error::DuplicateAbbreviationCode));
+        let table =
+            AbbrevTable::parse(EndianSlice::new(&twice[..9], RunTimeEndian::Little), encoding).expect("one");
+        assert!(table.get(0xffff_ffff).is_ok());
+        assert_eq!(table.get(2).err(), Some(gimli::Error::UnknownAbbreviation(2)));
+    }
+
+    #[test]
+    fn fixed_sizes_add_up() {
+        let encoding = Encoding { format: Format::Dwarf32, version: 5, address_size: 4 };
+        // Code 1: variable with name (strp), line (data1), type (ref4) and location (exprloc);
+        // code 2: base type with name (strp), size (data1) and encoding (data1).
+        let bytes = [
+            1, 0x34, 0, 0x03, 0x0e, 0x3b, 0x0b, 0x49, 0x13, 0x02, 0x18, 0, 0, 2, 0x24, 0, 0x03, 0x0e, 0x0b,
+            0x0b, 0x3e, 0x0b, 0, 0, 0,
+        ];
+        let table =
+            AbbrevTable::parse(EndianSlice::new(&bytes, RunTimeEndian::Little), encoding).expect("table");
+        let variable = table.get(1).expect("variable");
+        assert_eq!((variable.role, variable.fixed_size), (Role::Variable, VARIABLE));
+        let base = table.get(2).expect("base type");
+        assert_eq!((base.role, base.fixed_size), (Role::Other, 6));
+        // name, line, type, then a 3-byte expression: 4 + 1 + 4 + 1 + 3 bytes.
+        let die = [0u8, 0, 0, 0, 7, 0, 0, 0, 0, 3, 3, 1, 2, 0xee];
+        let mut input = EndianSlice::new(&die, RunTimeEndian::Little);
+        table.skip_attributes(&mut input, variable).expect("skip");
+        assert_eq!(input.len(), 1);
+    }
+}
