@@ -2,7 +2,9 @@
 //! then apply the rules (kernel sections, device API resolution, one object per address,
 //! thread indices).
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::binary_heap::PeekMut;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::num::NonZeroU64;
 
 use crate::dwarf::types::{Shape, TypeId, Types};
@@ -528,28 +530,30 @@ pub fn build_inventory(
 }
 
 /// Candidate indices in address order; equal addresses in no particular order (the caller
-/// orders them by symbol). Each variable's candidates ascend already, so ordering the
-/// ascending runs by their first address usually sorts everything; a full sort is the
-/// fallback when runs interleave (unions, the same variable reached twice).
+/// orders them by symbol). Each variable's candidates ascend already, so this merges the
+/// ascending runs (hundreds in a large image) rather than sorting every candidate.
 fn address_order(candidates: &[Candidate]) -> Vec<u32> {
     let address = |i: u32| candidates.get(i as usize).map_or(0, |c| c.address);
-    // (first address, first index, end index) of each ascending run.
-    let mut runs: Vec<(u64, u32, u32)> = Vec::new();
+    // Per run: (address of its next candidate, that candidate's index, end of the run).
+    let mut runs: Vec<Reverse<(u64, u32, u32)>> = Vec::new();
     for (i, candidate) in candidates.iter().enumerate() {
         let i = i as u32;
         match runs.last_mut() {
-            Some(run) if address(run.2 - 1) <= candidate.address => run.2 = i + 1,
-            _ => runs.push((candidate.address, i, i + 1)),
+            Some(Reverse(run)) if address(run.2 - 1) <= candidate.address => run.2 = i + 1,
+            _ => runs.push(Reverse((candidate.address, i, i + 1))),
         }
     }
-    runs.sort_unstable();
+    let mut heads = BinaryHeap::from(runs);
     let mut order = Vec::with_capacity(candidates.len());
-    for &(_, start, end) in &runs {
-        order.extend(start..end);
-    }
-    drop(runs);
-    if !order.windows(2).all(|w| matches!(w, [a, b] if address(*a) <= address(*b))) {
-        order.sort_unstable_by_key(|&i| (address(i), i));
+    while let Some(mut head) = heads.peek_mut() {
+        let Reverse((_, next, end)) = &mut *head;
+        order.push(*next);
+        *next += 1;
+        if *next < *end {
+            head.0 .0 = address(head.0 .1);
+        } else {
+            PeekMut::pop(head);
+        }
     }
     order
 }
