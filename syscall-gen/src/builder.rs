@@ -1,6 +1,8 @@
 //! `Builder`: the one entry point of `build.rs` scripts and the CLI — read, model, emit, write.
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{ErrorKind, Read};
 use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
@@ -338,22 +340,37 @@ fn check_collisions(headers: &[Header]) -> Result<(), Error> {
 impl Generated {
     /// Writes every output whose content differs from what is on disk, and the lock file.
     pub fn write(&self, out_dir: &Path) -> Result<WriteReport, Error> {
-        let targets: Vec<(PathBuf, &String)> = self
+        let targets: Vec<(PathBuf, &str)> = self
             .files
             .iter()
-            .map(|f| (out_dir.join(&f.path), &f.contents))
-            .chain(self.lock.iter().map(|(path, contents)| (path.clone(), contents)))
+            .map(|f| (out_dir.join(&f.path), f.contents.as_str()))
+            .chain(self.lock.iter().map(|(path, contents)| (path.clone(), contents.as_str())))
             .collect();
         let outcomes: Vec<Result<bool, Error>> =
-            targets.par_iter().map(|(path, contents)| write_if_changed(path, contents)).collect();
+            targets.par_iter().map(|(path, contents)| differs_on_disk(path, contents)).collect();
         let mut report = WriteReport::default();
-        for ((path, _), outcome) in targets.into_iter().zip(outcomes) {
+        let mut changed = Vec::new();
+        for ((path, contents), outcome) in targets.into_iter().zip(outcomes) {
             if outcome? {
-                report.written.push(path);
+                changed.push((path, contents));
             } else {
                 report.unchanged += 1;
             }
         }
+        // Each directory once, rather than a look-up per written file.
+        let mut dirs: Vec<&Path> = changed.iter().filter_map(|(path, _)| path.parent()).collect();
+        dirs.sort_unstable();
+        dirs.dedup();
+        for dir in dirs {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+        }
+        changed
+            .par_iter()
+            .map(|(path, contents)| {
+                std::fs::write(path, contents).map_err(|source| Error::Io { path: path.clone(), source })
+            })
+            .collect::<Result<(), Error>>()?;
+        report.written = changed.into_iter().map(|(path, _)| path).collect();
         Ok(report)
     }
 
@@ -362,18 +379,32 @@ impl Generated {
     }
 }
 
-/// Writes `contents` unless the file already holds exactly that; returns whether it wrote.
-pub fn write_if_changed(path: &Path, contents: &str) -> Result<bool, Error> {
+/// Whether `path` does not hold exactly `contents`: the size first, then the bytes, read in
+/// pieces so that no buffer of the file's size is allocated.
+fn differs_on_disk(path: &Path, contents: &str) -> Result<bool, Error> {
     let io = |source| Error::Io { path: path.to_path_buf(), source };
-    match std::fs::read(path) {
-        Ok(existing) if existing == contents.as_bytes() => return Ok(false),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(true),
         Err(e) => return Err(io(e)),
+    };
+    if file.metadata().map_err(io)?.len() != contents.len() as u64 {
+        return Ok(true);
     }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io)?;
+    let mut buffer = [0u8; 16 * 1024];
+    let mut expected = contents.as_bytes();
+    while !expected.is_empty() {
+        let want = expected.len().min(buffer.len());
+        let read = match file.read(&mut buffer[..want]) {
+            Ok(0) => return Ok(true), // shrunk since the size was read
+            Ok(read) => read,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io(e)),
+        };
+        if buffer[..read] != expected[..read] {
+            return Ok(true);
+        }
+        expected = &expected[read..];
     }
-    std::fs::write(path, contents).map_err(io)?;
-    Ok(true)
+    Ok(false)
 }
