@@ -6,11 +6,10 @@
 //! wider than two words. The kernel hooks the generated code calls are listed in
 //! `syscall_abi.h` (see [`abi_header`]).
 
-use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use crate::abi::{Abi, Trap};
-use crate::ids::{id_macro, Ids};
+use crate::ids::{push_id_macro, Ids};
 use crate::model::{CType, Header, Specifier, Syscall, Top};
 
 /// File names of the shared outputs, relative to the output directory.
@@ -32,10 +31,14 @@ pub fn header_outputs(header: &Header) -> (String, String) {
 
 /// `syscall_list.h`: one ID per system call, then the bad ID and the table size.
 pub fn id_header(ids: &Ids) -> String {
-    let mut out = String::from(BANNER);
+    let names: usize = ids.live.keys().chain(ids.retired.keys()).map(|n| n.len()).sum();
+    let mut out = String::with_capacity(256 + names + 40 * (ids.live.len() + ids.retired.len()));
+    out.push_str(BANNER);
     out.push_str("#ifndef SYSCALL_GEN_SYSCALL_LIST_H\n#define SYSCALL_GEN_SYSCALL_LIST_H\n\n");
     for (name, id) in &ids.live {
-        let _ = writeln!(out, "#define {} {id}", id_macro(name));
+        out.push_str("#define ");
+        push_id_macro(&mut out, name);
+        let _ = writeln!(out, " {id}");
     }
     for (name, id) in &ids.retired {
         let _ = writeln!(out, "/* {id}: retired, was {name} */");
@@ -225,7 +228,9 @@ static inline void k_syscall_result_in(void *value, size_t size, uintptr_t lo, u
 pub fn dispatch_source(syscalls: &[&Syscall], ids: &Ids, abi: &Abi) -> String {
     let handler = handler_params(abi);
     let void_args: String = (0..abi.register_words()).map(|i| format!("\t(void)sg_a{i};\n")).collect();
-    let mut out = String::from(BANNER);
+    let names: usize = syscalls.iter().map(|s| s.name.len()).sum();
+    let mut out = String::with_capacity(2048 + 3 * names + 80 * ids.limit as usize);
+    out.push_str(BANNER);
     let _ = write!(
         out,
         r#"#include "{ABI_HEADER}"
@@ -254,11 +259,11 @@ static uintptr_t sg_bad_id({handler})
 
 "#
     );
-    let mut sorted: Vec<&&Syscall> = syscalls.iter().collect();
-    sorted.sort_by(|a, b| a.name.cmp(&b.name));
-    for s in &sorted {
+    let mut sorted: Vec<&str> = syscalls.iter().map(|s| s.name.as_str()).collect();
+    sorted.sort_unstable();
+    for name in sorted {
         out.push_str("SG_NOT_CONFIGURED(z_mrsh_");
-        out.push_str(&s.name);
+        out.push_str(name);
         out.push_str(");\n");
     }
     out.push_str("\nconst k_syscall_handler_t k_syscall_table[K_SYSCALL_LIMIT] = {\n");
@@ -275,7 +280,11 @@ static uintptr_t sg_bad_id({handler})
     for (id, owner) in owners.iter().enumerate() {
         match owner {
             Some((name, true)) => {
-                let _ = writeln!(out, "\t[{}] = z_mrsh_{name},", id_macro(name));
+                out.push_str("\t[");
+                push_id_macro(&mut out, name);
+                out.push_str("] = z_mrsh_");
+                out.push_str(name);
+                out.push_str(",\n");
             }
             Some((name, false)) => {
                 let _ = writeln!(out, "\t[{id}] = sg_bad_id, /* retired: {name} */");
@@ -317,18 +326,27 @@ fn guard(path: &str) -> String {
 
 /// `struct tag;` for every tagged type a header's prototypes use, so that types named only in
 /// a prototype have file scope.
-fn forward_declarations(syscalls: &[Syscall]) -> String {
-    let mut tags = BTreeSet::new();
+fn write_forward_declarations(out: &mut String, syscalls: &[Syscall]) {
+    let mut tags: Vec<(&str, &str)> = Vec::new();
     for s in syscalls {
         for ty in std::iter::once(&s.ret).chain(s.params.iter().map(|p| &p.ty)) {
             match &ty.specifier {
-                Specifier::Struct(tag) => tags.insert(format!("struct {tag};\n")),
-                Specifier::Union(tag) => tags.insert(format!("union {tag};\n")),
-                _ => false,
-            };
+                Specifier::Struct(tag) => tags.push(("struct ", tag)),
+                Specifier::Union(tag) => tags.push(("union ", tag)),
+                _ => {}
+            }
         }
     }
-    tags.into_iter().collect()
+    // In the order of the whole lines: a tag sorts as if followed by its `;`.
+    tags.sort_unstable_by(|a, b| {
+        a.0.cmp(b.0).then_with(|| a.1.bytes().chain(*b";").cmp(b.1.bytes().chain(*b";")))
+    });
+    tags.dedup();
+    for (keyword, tag) in tags {
+        out.push_str(keyword);
+        out.push_str(tag);
+        out.push_str(";\n");
+    }
 }
 
 /// Appends `<ret> <prefix><name>(<params>)`.
@@ -369,6 +387,21 @@ fn write_call(out: &mut String, s: &Syscall, prefix: &str) {
     out.push(')');
 }
 
+/// Appends the kernel-mode path of a wrapper: `z_impl_<name>(…)` returned, lines after the
+/// first indented by `indent`.
+fn write_direct(out: &mut String, s: &Syscall, indent: &str) {
+    if s.ret.is_void() {
+        write_call(out, s, "z_impl_");
+        out.push_str(";\n");
+        out.push_str(indent);
+        out.push_str("return;");
+    } else {
+        out.push_str("return ");
+        write_call(out, s, "z_impl_");
+        out.push(';');
+    }
+}
+
 /// `enum { SG_NWORDS = K_SYSCALL_WORDS(a) + … };`: the word count, decided by `sizeof` of the
 /// named parameters (in scope where this is emitted).
 fn word_count(s: &Syscall, out: &mut String) {
@@ -387,38 +420,39 @@ fn word_count(s: &Syscall, out: &mut String) {
     out.push_str(" };\n");
 }
 
+/// Bytes of one header's wrappers or stubs, estimated from the names it spells: the
+/// buffer is allocated once (an underestimate only costs a regrowth).
+fn estimated_size(header: &Header) -> usize {
+    let per_call = |s: &Syscall| {
+        let params: usize = s.params.iter().map(|p| 160 + 8 * p.name.len()).sum();
+        900 + 8 * s.name.len() + params
+    };
+    512 + header.syscalls.iter().map(per_call).sum::<usize>()
+}
+
 /// Per input header: the wrappers, included at the end of that header.
 pub fn wrapper_header(header: &Header) -> String {
     let (path, _) = header_outputs(header);
     let guard = guard(&path);
-    let mut out = String::with_capacity(640 * header.syscalls.len());
+    let mut out = String::with_capacity(estimated_size(header));
     out.push_str(BANNER);
     let _ = write!(
         out,
-        "/* System-call wrappers for {key}. */\n#ifndef {guard}\n#define {guard}\n\n#include \"{ABI_HEADER}\"\n\n{fwd}",
+        "/* System-call wrappers for {key}. */\n#ifndef {guard}\n#define {guard}\n\n#include \"{ABI_HEADER}\"\n\n",
         key = header.key,
-        fwd = forward_declarations(&header.syscalls),
     );
+    write_forward_declarations(&mut out, &header.syscalls);
     for s in &header.syscalls {
-        let mut direct = String::new();
-        if s.ret.is_void() {
-            write_call(&mut direct, s, "z_impl_");
-            direct.push_str(";\n\treturn;");
-        } else {
-            direct.push_str("return ");
-            write_call(&mut direct, s, "z_impl_");
-            direct.push(';');
-        }
         out.push_str("\nextern ");
         write_prototype(&mut out, s, "z_impl_");
         out.push_str(";\n\nstatic inline ");
         write_prototype(&mut out, s, "");
         out.push_str("\n{\n#if defined(K_SYSCALL_KERNEL_ONLY)\n\t");
-        out.push_str(&direct);
+        write_direct(&mut out, s, "\t");
         out.push_str(
             "\n#else\n#if !defined(K_SYSCALL_USER_ONLY)\n\tif (!z_syscall_in_user_context()) {\n\t\t",
         );
-        out.push_str(&direct.replace("\n\t", "\n\t\t"));
+        write_direct(&mut out, s, "\t\t");
         out.push_str("\n\t}\n#endif\n");
         word_count(s, &mut out);
         out.push_str("\tuintptr_t sg_w[K_SYSCALL_ARRAY_WORDS(SG_NWORDS)] = { 0 };\n\tsize_t sg_n = 0;\n\tuintptr_t sg_hi = 0;\n\n");
@@ -427,11 +461,14 @@ pub fn wrapper_header(header: &Header) -> String {
             out.push_str(&p.name);
             out.push_str(");\n");
         }
-        let id = id_macro(&s.name);
         if s.ret.is_void() {
-            let _ = write!(out, "\t(void)k_syscall_invoke(sg_w, sg_n, {id}, &sg_hi);\n#endif\n}}\n");
+            out.push_str("\t(void)k_syscall_invoke(sg_w, sg_n, ");
+            push_id_macro(&mut out, &s.name);
+            out.push_str(", &sg_hi);\n#endif\n}\n");
         } else {
-            let _ = write!(out, "\tconst uintptr_t sg_lo = k_syscall_invoke(sg_w, sg_n, {id}, &sg_hi);\n\t");
+            out.push_str("\tconst uintptr_t sg_lo = k_syscall_invoke(sg_w, sg_n, ");
+            push_id_macro(&mut out, &s.name);
+            out.push_str(", &sg_hi);\n\t");
             write_local(&mut out, &s.ret, "sg_ret");
             out.push_str(";\n\n\tk_syscall_result_in(&sg_ret, sizeof(sg_ret), sg_lo, sg_hi);\n\treturn sg_ret;\n#endif\n}\n");
         }
@@ -442,7 +479,7 @@ pub fn wrapper_header(header: &Header) -> String {
 
 /// Per input header: the marshalling stubs that unpack words and call `z_vrfy_<name>`.
 pub fn marshal_source(header: &Header, abi: &Abi) -> String {
-    let mut out = String::with_capacity(640 * header.syscalls.len());
+    let mut out = String::with_capacity(estimated_size(header));
     out.push_str(BANNER);
     let _ = writeln!(out, "/* Marshalling stubs for {}. */", header.key);
     let _ = writeln!(out, "#include \"{ABI_HEADER}\"");
@@ -451,14 +488,17 @@ pub fn marshal_source(header: &Header, abi: &Abi) -> String {
         let _ = writeln!(out, "#include <{}>", header.key);
     }
     out.push('\n');
-    out.push_str(&forward_declarations(&header.syscalls));
-    let words: Vec<String> = (0..abi.register_words()).map(|i| format!("sg_a{i}")).collect();
-    let words = words.join(", ");
+    write_forward_declarations(&mut out, &header.syscalls);
+    let words = arg_list(abi);
     let params = handler_params(abi);
     for s in &header.syscalls {
         out.push_str("\nextern ");
         write_prototype(&mut out, s, "z_vrfy_");
-        let _ = write!(out, ";\n\nuintptr_t z_mrsh_{}({params})\n{{\n", s.name);
+        out.push_str(";\n\nuintptr_t z_mrsh_");
+        out.push_str(&s.name);
+        out.push('(');
+        out.push_str(&params);
+        out.push_str(")\n{\n");
         for p in &s.params {
             out.push('\t');
             write_local(&mut out, &p.ty, &p.name);
@@ -470,10 +510,9 @@ pub fn marshal_source(header: &Header, abi: &Abi) -> String {
             out.push_str(");\n");
         }
         word_count(s, &mut out);
-        let _ = write!(
-            out,
-            "\tuintptr_t sg_w[K_SYSCALL_ARRAY_WORDS(SG_NWORDS)];\n\tsize_t sg_n = 0;\n\n\tif (!k_syscall_words_in(sg_w, SG_NWORDS, {words})) {{\n\t\t*sg_ret_hi = 0;\n\t\treturn 0;\n\t}}\n"
-        );
+        out.push_str("\tuintptr_t sg_w[K_SYSCALL_ARRAY_WORDS(SG_NWORDS)];\n\tsize_t sg_n = 0;\n\n\tif (!k_syscall_words_in(sg_w, SG_NWORDS, ");
+        out.push_str(&words);
+        out.push_str(")) {\n\t\t*sg_ret_hi = 0;\n\t\treturn 0;\n\t}\n");
         for p in &s.params {
             out.push_str("\tK_SYSCALL_GET(sg_w, sg_n, ");
             out.push_str(&p.name);

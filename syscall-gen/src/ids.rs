@@ -138,8 +138,17 @@ impl Ids {
 
 /// `K_SYSCALL_<NAME>`, the ID macro of a system call.
 pub fn id_macro(name: &str) -> String {
-    let mut out = String::with_capacity(10 + name.len());
-    out.push_str("K_SYSCALL_");
-    out.extend(name.chars().map(|c| c.to_ascii_uppercase()));
+    let mut out = String::with_capacity(ID_MACRO_PREFIX.len() + name.len());
+    push_id_macro(&mut out, name);
     out
+}
+
+const ID_MACRO_PREFIX: &str = "K_SYSCALL_";
+
+/// Appends [`id_macro`] of `name` without a string of its own (emitters write thousands).
+pub fn push_id_macro(out: &mut String, name: &str) {
+    out.push_str(ID_MACRO_PREFIX);
+    let start = out.len();
+    out.push_str(name);
+    out[start..].make_ascii_uppercase();
 }
