@@ -9,7 +9,7 @@ use crate::model::{
     Builtin, CType, FunctionPointer, KobjectKind, KobjectType, Origin, Param, Qualifiers, Specifier, Syscall,
 };
 use crate::preprocess::Preprocessed;
-use crate::source::{LineIndex, SourceError, SourceFile, Span};
+use crate::source::{LineCursor, SourceError, SourceFile, Span};
 
 /// Names of `va_list` as headers spell it.
 const VA_LIST_NAMES: &[&str] = &["va_list", "__builtin_va_list", "__gnuc_va_list"];
@@ -28,7 +28,7 @@ pub const RESERVED_PREFIX: &str = "sg_";
 /// are still read so that one run reports them all. Names declared twice are found across all
 /// inputs by [`crate::duplicates`].
 pub fn parse(input: &Preprocessed) -> Result<Parsed, Vec<SourceError>> {
-    let lines = LineIndex::new(&input.source.text);
+    let lines = LineCursor::default();
     let mut parser = Parser { source: &input.source, tokens: &input.tokens, pos: 0, lines };
     let mut parsed = Parsed::default();
     let mut errors = Vec::new();
@@ -57,7 +57,7 @@ struct Parser<'a> {
     source: &'a SourceFile,
     tokens: &'a [Token],
     pos: usize,
-    lines: LineIndex,
+    lines: LineCursor,
 }
 
 struct Specifiers {
@@ -100,16 +100,21 @@ impl<'a> Parser<'a> {
     }
 
     fn ident(&mut self, what: &str) -> Result<(String, Span), SourceError> {
+        self.ident_or(|| what.to_string())
+    }
+
+    /// [`Self::ident`] whose description is only built for the error.
+    fn ident_or(&mut self, what: impl FnOnce() -> String) -> Result<(String, Span), SourceError> {
         match self.tokens.get(self.pos) {
             Some(t) if t.kind == TokenKind::Ident => {
                 self.pos += 1;
                 Ok((t.text(self.source).to_string(), t.span.clone()))
             }
-            _ => Err(self.error(self.span(), format!("expected {what}"), None)),
+            _ => Err(self.error(self.span(), format!("expected {}", what()), None)),
         }
     }
 
-    fn origin(&self, span: &Span) -> Origin {
+    fn origin(&mut self, span: &Span) -> Origin {
         let (line, column) = self.lines.line_col(&self.source.text, span.start);
         Origin { file: self.source.path.clone(), line, column, span: span.clone() }
     }
@@ -248,7 +253,8 @@ impl<'a> Parser<'a> {
         match self.tokens.get(self.pos) {
             Some(t) if t.kind == TokenKind::Ident => {
                 let (name, span) = self.ident("a parameter name")?;
-                if name.to_ascii_lowercase().starts_with(RESERVED_PREFIX) {
+                if name.get(..RESERVED_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(RESERVED_PREFIX))
+                {
                     return Err(self.error(
                         span,
                         format!("parameter names starting with `{RESERVED_PREFIX}` are reserved for the generated code"),
@@ -375,7 +381,7 @@ impl<'a> Parser<'a> {
                         return Err(self.error(self.span(), format!("`{text}` after a type name"), None));
                     }
                     self.pos += 1;
-                    let (tag, _) = self.ident(&format!("a `{text}` tag"))?;
+                    let (tag, _) = self.ident_or(|| format!("a `{text}` tag"))?;
                     if self.peek() == "{" {
                         return Err(self.error(
                             self.span(),
