@@ -85,15 +85,17 @@ impl<'a> Preprocessor<'a> {
     }
 
     fn process(&mut self, source: &SourceFile, depth: usize) -> Result<Vec<Token>, Error> {
-        let tokens = lex(source).map_err(Error::from)?;
-        let mut kept = Vec::new();
+        let mut tokens = lex(source).map_err(Error::from)?;
+        // Kept tokens are moved down in place: `kept <= i` throughout.
+        let mut kept = 0;
         let mut conds: Vec<(Cond, Span)> = Vec::new();
         let mut i = 0;
         while let Some(token) = tokens.get(i) {
             let active = conds.last().is_none_or(|(c, _)| c.active);
             if !(token.line_start && token.text(source) == "#") {
                 if active {
-                    kept.push(token.clone());
+                    tokens.swap(kept, i);
+                    kept += 1;
                 }
                 i += 1;
                 continue;
@@ -165,7 +167,8 @@ impl<'a> Preprocessor<'a> {
         if let Some((_, span)) = conds.last() {
             return Err(err_at(source, span.clone(), "unterminated conditional: missing `#endif`"));
         }
-        Ok(kept)
+        tokens.truncate(kept);
+        Ok(tokens)
     }
 
     fn condition(
