@@ -160,10 +160,15 @@ impl Builder {
 
     /// Reads every input and produces all outputs in memory.
     pub fn generate(&self) -> Result<Generated, Error> {
-        let inputs: Vec<(&PathBuf, InputKind)> = self
-            .headers
+        // The -D macros are read once; each header works on its own copy (its #defines are its own).
+        let defined = if self.headers.is_empty() {
+            None
+        } else {
+            Some(Preprocessor::new(&self.include_dirs, &self.defines)?)
+        };
+        let inputs: Vec<(&PathBuf, InputKind)> = defined
             .iter()
-            .map(|p| (p, InputKind::C))
+            .flat_map(|pp| self.headers.iter().map(move |p| (p, InputKind::C(pp))))
             .chain(self.rust_inputs.iter().map(|p| (p, InputKind::Rust)))
             .collect();
         let read: Vec<ReadInput> =
@@ -198,14 +203,46 @@ impl Builder {
             }
             None => None,
         };
-        let ids = Ids::assign(
-            headers.iter().flat_map(|h| h.syscalls.iter().map(|s| s.name.as_str())),
-            lock.as_ref(),
-        )?;
+        // The per-header outputs do not depend on the IDs: they are emitted while the shared
+        // outputs are.
+        let (shared, per_header) = rayon::join(
+            || self.shared_outputs(&headers, lock.as_ref()),
+            || {
+                let with_syscalls: Vec<&Header> = headers.iter().filter(|h| !h.syscalls.is_empty()).collect();
+                with_syscalls
+                    .par_iter()
+                    .map(|header| {
+                        let (wrappers, stubs) = emit_c::header_outputs(header);
+                        [
+                            OutputFile { path: wrappers, contents: emit_c::wrapper_header(header) },
+                            OutputFile { path: stubs, contents: emit_c::marshal_source(header, &self.abi) },
+                        ]
+                    })
+                    .collect::<Vec<_>>()
+            },
+        );
+        let (ids, mut files, rust) = shared?;
+        files.extend(per_header.into_iter().flatten());
+        files.extend(rust);
+        let lock = match &self.id_lock {
+            Some(path) => Some((path.clone(), ids.to_lock().to_toml()?)),
+            None => None,
+        };
+        pp_inputs.sort_unstable();
+        pp_inputs.dedup();
+        Ok(Generated { headers, ids, files, lock, inputs: pp_inputs })
+    }
+
+    /// The IDs, the outputs shared by all headers, and the Rust wrappers if asked for.
+    fn shared_outputs(
+        &self,
+        headers: &[Header],
+        lock: Option<&IdLock>,
+    ) -> Result<(Ids, Vec<OutputFile>, Option<OutputFile>), Error> {
+        let ids = Ids::assign(headers.iter().flat_map(|h| h.syscalls.iter().map(|s| s.name.as_str())), lock)?;
         let all: Vec<&Syscall> = headers.iter().flat_map(|h| &h.syscalls).collect();
         let kobjects: Vec<_> = headers.iter().flat_map(|h| &h.kobjects).collect();
-
-        let mut files = vec![
+        let files = vec![
             OutputFile { path: emit_c::ID_HEADER.into(), contents: emit_c::id_header(&ids) },
             OutputFile { path: emit_c::ABI_HEADER.into(), contents: emit_c::abi_header(&self.abi) },
             OutputFile {
@@ -214,42 +251,23 @@ impl Builder {
             },
             OutputFile { path: MANIFEST.into(), contents: emit_manifest::manifest(&kobjects, &self.kernel)? },
         ];
-        let with_syscalls: Vec<&Header> = headers.iter().filter(|h| !h.syscalls.is_empty()).collect();
-        let per_header: Vec<[OutputFile; 2]> = with_syscalls
-            .par_iter()
-            .map(|header| {
-                let (wrappers, stubs) = emit_c::header_outputs(header);
-                [
-                    OutputFile { path: wrappers, contents: emit_c::wrapper_header(header) },
-                    OutputFile { path: stubs, contents: emit_c::marshal_source(header, &self.abi) },
-                ]
-            })
-            .collect();
-        files.extend(per_header.into_iter().flatten());
-        if self.rust_wrappers {
-            files.push(OutputFile {
+        let rust = if self.rust_wrappers {
+            Some(OutputFile {
                 path: RUST_WRAPPERS.into(),
                 contents: emit_rust::wrappers(&all, &ids, &self.abi)?,
-            });
-        }
-        let lock = match &self.id_lock {
-            Some(path) => Some((path.clone(), ids.to_lock().to_toml()?)),
-            None => None,
+            })
+        } else {
+            None
         };
-        pp_inputs.sort();
-        pp_inputs.dedup();
-        Ok(Generated { headers, ids, files, lock, inputs: pp_inputs })
+        Ok((ids, files, rust))
     }
 
     fn read_input(&self, path: &Path, kind: InputKind) -> ReadInput {
         let header =
             |syscalls, kobjects| Header { path: path.to_path_buf(), key: self.key(path), syscalls, kobjects };
         match kind {
-            InputKind::C => {
-                let mut pp = match Preprocessor::new(&self.include_dirs, &self.defines) {
-                    Ok(pp) => pp,
-                    Err(e) => return ReadInput { files_read: Vec::new(), result: Err(e) },
-                };
+            InputKind::C(defined) => {
+                let mut pp = defined.clone();
                 let result = pp.run(path).and_then(|input| {
                     let parsed = c_parse::parse(&input).map_err(Error::Source)?;
                     Ok((input.source, header(parsed.syscalls, parsed.kobjects)))
@@ -310,9 +328,10 @@ impl Builder {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum InputKind {
-    C,
+#[derive(Clone, Copy)]
+enum InputKind<'a> {
+    /// With the preprocessor holding the -D macros.
+    C(&'a Preprocessor<'a>),
     Rust,
 }
 
