@@ -29,7 +29,8 @@ pub const RESERVED_PREFIX: &str = "sg_";
 /// inputs by [`crate::duplicates`].
 pub fn parse(input: &Preprocessed) -> Result<Parsed, Vec<SourceError>> {
     let lines = LineCursor::default();
-    let mut parser = Parser { source: &input.source, tokens: &input.tokens, pos: 0, lines };
+    let mut parser =
+        Parser { source: &input.source, tokens: &input.tokens, pos: 0, lines, words: Vec::new() };
     let mut parsed = Parsed::default();
     let mut errors = Vec::new();
     while let Some(token) = parser.tokens.get(parser.pos) {
@@ -58,6 +59,8 @@ struct Parser<'a> {
     tokens: &'a [Token],
     pos: usize,
     lines: LineCursor,
+    /// Type keywords of the specifiers being read: one buffer for all of them.
+    words: Vec<&'a str>,
 }
 
 struct Specifiers {
@@ -284,28 +287,38 @@ impl<'a> Parser<'a> {
 
     /// Tokens up to the `)` matching the already consumed `(`, as C text.
     fn balanced_text(&mut self, open: Span) -> Result<String, SourceError> {
-        let mut depth = 1usize;
-        let mut out = String::new();
+        let start = self.pos;
+        let end = self.skip_balanced(open)?;
+        let inside = &self.tokens[start..end];
+        let mut out = String::with_capacity(inside.iter().map(|t| t.span.len() + 1).sum());
         let mut prev_word = false;
-        while let Some(t) = self.tokens.get(self.pos) {
-            self.pos += 1;
+        for t in inside {
             let text = t.text(self.source);
-            match text {
-                "(" => depth += 1,
-                ")" => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Ok(out);
-                    }
-                }
-                _ => {}
-            }
             let word = matches!(t.kind, TokenKind::Ident | TokenKind::Number);
             if (prev_word && (word || text == "*")) || out.ends_with(',') {
                 out.push(' ');
             }
             out.push_str(text);
             prev_word = word;
+        }
+        Ok(out)
+    }
+
+    /// Moves past the `)` matching the already consumed `(`; returns the index of that `)`.
+    fn skip_balanced(&mut self, open: Span) -> Result<usize, SourceError> {
+        let mut depth = 1usize;
+        while let Some(t) = self.tokens.get(self.pos) {
+            self.pos += 1;
+            match t.text(self.source) {
+                "(" => depth += 1,
+                ")" => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(self.pos - 1);
+                    }
+                }
+                _ => {}
+            }
         }
         Err(self.error(open, "unclosed `(`", None))
     }
@@ -334,15 +347,22 @@ impl<'a> Parser<'a> {
         while matches!(self.peek(), "__attribute__" | "__attribute") {
             self.pos += 1;
             let open = self.expect("(", "after `__attribute__`")?;
-            self.balanced_text(open)?;
+            self.skip_balanced(open)?;
         }
         Ok(())
     }
 
     fn specifiers(&mut self, what: &str) -> Result<Specifiers, SourceError> {
+        let mut words = std::mem::take(&mut self.words);
+        words.clear();
+        let specifiers = self.specifiers_into(what, &mut words);
+        self.words = words;
+        specifiers
+    }
+
+    fn specifiers_into(&mut self, what: &str, words: &mut Vec<&'a str>) -> Result<Specifiers, SourceError> {
         let start = self.span().start;
         let mut qualifiers = Qualifiers::default();
-        let mut words: Vec<&'a str> = Vec::new();
         let mut named: Option<Specifier> = None;
         loop {
             let text = self.peek();
@@ -413,7 +433,7 @@ impl<'a> Parser<'a> {
             None if words.is_empty() => {
                 return Err(self.error(self.span(), format!("expected {what}"), None))
             }
-            None => keyword_type(&words).ok_or_else(|| {
+            None => keyword_type(words).ok_or_else(|| {
                 self.error(span.clone(), format!("`{}` is not a valid type", words.join(" ")), None)
             })?,
         };
