@@ -305,26 +305,21 @@ impl Builder {
     /// Output key: the path relative to the first include directory holding it, else the
     /// path as given (its file name when absolute).
     fn key(&self, path: &Path) -> String {
-        let relative = self
-            .include_dirs
-            .iter()
-            .find_map(|dir| path.strip_prefix(dir).ok())
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| {
-                if path.is_absolute() {
-                    path.file_name().map(PathBuf::from).unwrap_or_default()
-                } else {
-                    path.to_path_buf()
+        let relative = match self.include_dirs.iter().find_map(|dir| path.strip_prefix(dir).ok()) {
+            Some(relative) => relative,
+            None if path.is_absolute() => path.file_name().map_or(Path::new(""), Path::new),
+            None => path,
+        };
+        let mut key = String::with_capacity(relative.as_os_str().len());
+        for component in relative.components() {
+            if let Component::Normal(part) = component {
+                if !key.is_empty() {
+                    key.push('/');
                 }
-            });
-        relative
-            .components()
-            .filter_map(|c| match c {
-                Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join("/")
+                key.push_str(&part.to_string_lossy());
+            }
+        }
+        key
     }
 }
 
