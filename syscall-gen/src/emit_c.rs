@@ -242,7 +242,7 @@ pub fn dispatch_source(syscalls: &[&Syscall], ids: &Ids, abi: &Abi) -> String {
     let handler = handler_params(abi);
     let void_args: String = (0..abi.register_words()).map(|i| format!("\t(void)sg_a{i};\n")).collect();
     let names: usize = syscalls.iter().map(|s| s.name.len()).sum();
-    let mut out = String::with_capacity(2048 + 3 * names + 80 * ids.limit as usize);
+    let mut out = String::with_capacity(2048 + 5 * names + 110 * ids.limit as usize);
     out.push_str(BANNER);
     let _ = write!(
         out,
@@ -310,7 +310,11 @@ static uintptr_t sg_bad_id({handler})
     out.push_str("\t[K_SYSCALL_BAD] = sg_bad_id,\n};\n\n/* Names for fault reports; NULL for retired IDs and gaps. */\n");
     out.push_str("const char *const k_syscall_names[K_SYSCALL_LIMIT] = {\n");
     for name in ids.live.keys() {
-        let _ = writeln!(out, "\t[{}] = \"{name}\",", id_macro(name));
+        out.push_str("\t[");
+        push_id_macro(&mut out, name);
+        out.push_str("] = \"");
+        out.push_str(name);
+        out.push_str("\",\n");
     }
     let _ = write!(
         out,
