@@ -1,6 +1,8 @@
 //! `Builder`: the one entry point of `build.rs` scripts and the CLI — read, model, emit, write.
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{ErrorKind, Read};
 use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
@@ -158,10 +160,15 @@ impl Builder {
 
     /// Reads every input and produces all outputs in memory.
     pub fn generate(&self) -> Result<Generated, Error> {
-        let inputs: Vec<(&PathBuf, InputKind)> = self
-            .headers
+        // The -D macros are read once; each header works on its own copy (its #defines are its own).
+        let defined = if self.headers.is_empty() {
+            None
+        } else {
+            Some(Preprocessor::new(&self.include_dirs, &self.defines)?)
+        };
+        let inputs: Vec<(&PathBuf, InputKind)> = defined
             .iter()
-            .map(|p| (p, InputKind::C))
+            .flat_map(|pp| self.headers.iter().map(move |p| (p, InputKind::C(pp))))
             .chain(self.rust_inputs.iter().map(|p| (p, InputKind::Rust)))
             .collect();
         let read: Vec<ReadInput> =
@@ -196,14 +203,46 @@ impl Builder {
             }
             None => None,
         };
-        let ids = Ids::assign(
-            headers.iter().flat_map(|h| h.syscalls.iter().map(|s| s.name.as_str())),
-            lock.as_ref(),
-        )?;
+        // The per-header outputs do not depend on the IDs: they are emitted while the shared
+        // outputs are.
+        let (shared, per_header) = rayon::join(
+            || self.shared_outputs(&headers, lock.as_ref()),
+            || {
+                let with_syscalls: Vec<&Header> = headers.iter().filter(|h| !h.syscalls.is_empty()).collect();
+                with_syscalls
+                    .par_iter()
+                    .map(|header| {
+                        let (wrappers, stubs) = emit_c::header_outputs(header);
+                        [
+                            OutputFile { path: wrappers, contents: emit_c::wrapper_header(header) },
+                            OutputFile { path: stubs, contents: emit_c::marshal_source(header, &self.abi) },
+                        ]
+                    })
+                    .collect::<Vec<_>>()
+            },
+        );
+        let (ids, mut files, rust) = shared?;
+        files.extend(per_header.into_iter().flatten());
+        files.extend(rust);
+        let lock = match &self.id_lock {
+            Some(path) => Some((path.clone(), ids.to_lock().to_toml()?)),
+            None => None,
+        };
+        pp_inputs.sort_unstable();
+        pp_inputs.dedup();
+        Ok(Generated { headers, ids, files, lock, inputs: pp_inputs })
+    }
+
+    /// The IDs, the outputs shared by all headers, and the Rust wrappers if asked for.
+    fn shared_outputs(
+        &self,
+        headers: &[Header],
+        lock: Option<&IdLock>,
+    ) -> Result<(Ids, Vec<OutputFile>, Option<OutputFile>), Error> {
+        let ids = Ids::assign(headers.iter().flat_map(|h| h.syscalls.iter().map(|s| s.name.as_str())), lock)?;
         let all: Vec<&Syscall> = headers.iter().flat_map(|h| &h.syscalls).collect();
         let kobjects: Vec<_> = headers.iter().flat_map(|h| &h.kobjects).collect();
-
-        let mut files = vec![
+        let files = vec![
             OutputFile { path: emit_c::ID_HEADER.into(), contents: emit_c::id_header(&ids) },
             OutputFile { path: emit_c::ABI_HEADER.into(), contents: emit_c::abi_header(&self.abi) },
             OutputFile {
@@ -212,42 +251,23 @@ impl Builder {
             },
             OutputFile { path: MANIFEST.into(), contents: emit_manifest::manifest(&kobjects, &self.kernel)? },
         ];
-        let with_syscalls: Vec<&Header> = headers.iter().filter(|h| !h.syscalls.is_empty()).collect();
-        let per_header: Vec<[OutputFile; 2]> = with_syscalls
-            .par_iter()
-            .map(|header| {
-                let (wrappers, stubs) = emit_c::header_outputs(header);
-                [
-                    OutputFile { path: wrappers, contents: emit_c::wrapper_header(header) },
-                    OutputFile { path: stubs, contents: emit_c::marshal_source(header, &self.abi) },
-                ]
-            })
-            .collect();
-        files.extend(per_header.into_iter().flatten());
-        if self.rust_wrappers {
-            files.push(OutputFile {
+        let rust = if self.rust_wrappers {
+            Some(OutputFile {
                 path: RUST_WRAPPERS.into(),
                 contents: emit_rust::wrappers(&all, &ids, &self.abi)?,
-            });
-        }
-        let lock = match &self.id_lock {
-            Some(path) => Some((path.clone(), ids.to_lock().to_toml()?)),
-            None => None,
+            })
+        } else {
+            None
         };
-        pp_inputs.sort();
-        pp_inputs.dedup();
-        Ok(Generated { headers, ids, files, lock, inputs: pp_inputs })
+        Ok((ids, files, rust))
     }
 
     fn read_input(&self, path: &Path, kind: InputKind) -> ReadInput {
         let header =
             |syscalls, kobjects| Header { path: path.to_path_buf(), key: self.key(path), syscalls, kobjects };
         match kind {
-            InputKind::C => {
-                let mut pp = match Preprocessor::new(&self.include_dirs, &self.defines) {
-                    Ok(pp) => pp,
-                    Err(e) => return ReadInput { files_read: Vec::new(), result: Err(e) },
-                };
+            InputKind::C(defined) => {
+                let mut pp = defined.clone();
                 let result = pp.run(path).and_then(|input| {
                     let parsed = c_parse::parse(&input).map_err(Error::Source)?;
                     Ok((input.source, header(parsed.syscalls, parsed.kobjects)))
@@ -285,32 +305,28 @@ impl Builder {
     /// Output key: the path relative to the first include directory holding it, else the
     /// path as given (its file name when absolute).
     fn key(&self, path: &Path) -> String {
-        let relative = self
-            .include_dirs
-            .iter()
-            .find_map(|dir| path.strip_prefix(dir).ok())
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| {
-                if path.is_absolute() {
-                    path.file_name().map(PathBuf::from).unwrap_or_default()
-                } else {
-                    path.to_path_buf()
+        let relative = match self.include_dirs.iter().find_map(|dir| path.strip_prefix(dir).ok()) {
+            Some(relative) => relative,
+            None if path.is_absolute() => path.file_name().map_or(Path::new(""), Path::new),
+            None => path,
+        };
+        let mut key = String::with_capacity(relative.as_os_str().len());
+        for component in relative.components() {
+            if let Component::Normal(part) = component {
+                if !key.is_empty() {
+                    key.push('/');
                 }
-            });
-        relative
-            .components()
-            .filter_map(|c| match c {
-                Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join("/")
+                key.push_str(&part.to_string_lossy());
+            }
+        }
+        key
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum InputKind {
-    C,
+#[derive(Clone, Copy)]
+enum InputKind<'a> {
+    /// With the preprocessor holding the -D macros.
+    C(&'a Preprocessor<'a>),
     Rust,
 }
 
@@ -338,22 +354,37 @@ fn check_collisions(headers: &[Header]) -> Result<(), Error> {
 impl Generated {
     /// Writes every output whose content differs from what is on disk, and the lock file.
     pub fn write(&self, out_dir: &Path) -> Result<WriteReport, Error> {
-        let targets: Vec<(PathBuf, &String)> = self
+        let targets: Vec<(PathBuf, &str)> = self
             .files
             .iter()
-            .map(|f| (out_dir.join(&f.path), &f.contents))
-            .chain(self.lock.iter().map(|(path, contents)| (path.clone(), contents)))
+            .map(|f| (out_dir.join(&f.path), f.contents.as_str()))
+            .chain(self.lock.iter().map(|(path, contents)| (path.clone(), contents.as_str())))
             .collect();
         let outcomes: Vec<Result<bool, Error>> =
-            targets.par_iter().map(|(path, contents)| write_if_changed(path, contents)).collect();
+            targets.par_iter().map(|(path, contents)| differs_on_disk(path, contents)).collect();
         let mut report = WriteReport::default();
-        for ((path, _), outcome) in targets.into_iter().zip(outcomes) {
+        let mut changed = Vec::new();
+        for ((path, contents), outcome) in targets.into_iter().zip(outcomes) {
             if outcome? {
-                report.written.push(path);
+                changed.push((path, contents));
             } else {
                 report.unchanged += 1;
             }
         }
+        // Each directory once, rather than a look-up per written file.
+        let mut dirs: Vec<&Path> = changed.iter().filter_map(|(path, _)| path.parent()).collect();
+        dirs.sort_unstable();
+        dirs.dedup();
+        for dir in dirs {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+        }
+        changed
+            .par_iter()
+            .map(|(path, contents)| {
+                std::fs::write(path, contents).map_err(|source| Error::Io { path: path.clone(), source })
+            })
+            .collect::<Result<(), Error>>()?;
+        report.written = changed.into_iter().map(|(path, _)| path).collect();
         Ok(report)
     }
 
@@ -362,18 +393,32 @@ impl Generated {
     }
 }
 
-/// Writes `contents` unless the file already holds exactly that; returns whether it wrote.
-pub fn write_if_changed(path: &Path, contents: &str) -> Result<bool, Error> {
+/// Whether `path` does not hold exactly `contents`: the size first, then the bytes, read in
+/// pieces so that no buffer of the file's size is allocated.
+fn differs_on_disk(path: &Path, contents: &str) -> Result<bool, Error> {
     let io = |source| Error::Io { path: path.to_path_buf(), source };
-    match std::fs::read(path) {
-        Ok(existing) if existing == contents.as_bytes() => return Ok(false),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(true),
         Err(e) => return Err(io(e)),
+    };
+    if file.metadata().map_err(io)?.len() != contents.len() as u64 {
+        return Ok(true);
     }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io)?;
+    let mut buffer = [0u8; 16 * 1024];
+    let mut expected = contents.as_bytes();
+    while !expected.is_empty() {
+        let want = expected.len().min(buffer.len());
+        let read = match file.read(&mut buffer[..want]) {
+            Ok(0) => return Ok(true), // shrunk since the size was read
+            Ok(read) => read,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io(e)),
+        };
+        if buffer[..read] != expected[..read] {
+            return Ok(true);
+        }
+        expected = &expected[read..];
     }
-    std::fs::write(path, contents).map_err(io)?;
-    Ok(true)
+    Ok(false)
 }

@@ -9,7 +9,7 @@ use crate::model::{
     Builtin, CType, FunctionPointer, KobjectKind, KobjectType, Origin, Param, Qualifiers, Specifier, Syscall,
 };
 use crate::preprocess::Preprocessed;
-use crate::source::{LineIndex, SourceError, SourceFile, Span};
+use crate::source::{LineCursor, SourceError, SourceFile, Span};
 
 /// Names of `va_list` as headers spell it.
 const VA_LIST_NAMES: &[&str] = &["va_list", "__builtin_va_list", "__gnuc_va_list"];
@@ -28,8 +28,9 @@ pub const RESERVED_PREFIX: &str = "sg_";
 /// are still read so that one run reports them all. Names declared twice are found across all
 /// inputs by [`crate::duplicates`].
 pub fn parse(input: &Preprocessed) -> Result<Parsed, Vec<SourceError>> {
-    let lines = LineIndex::new(&input.source.text);
-    let mut parser = Parser { source: &input.source, tokens: &input.tokens, pos: 0, lines };
+    let lines = LineCursor::default();
+    let mut parser =
+        Parser { source: &input.source, tokens: &input.tokens, pos: 0, lines, words: Vec::new() };
     let mut parsed = Parsed::default();
     let mut errors = Vec::new();
     while let Some(token) = parser.tokens.get(parser.pos) {
@@ -57,7 +58,9 @@ struct Parser<'a> {
     source: &'a SourceFile,
     tokens: &'a [Token],
     pos: usize,
-    lines: LineIndex,
+    lines: LineCursor,
+    /// Type keywords of the specifiers being read: one buffer for all of them.
+    words: Vec<&'a str>,
 }
 
 struct Specifiers {
@@ -100,16 +103,21 @@ impl<'a> Parser<'a> {
     }
 
     fn ident(&mut self, what: &str) -> Result<(String, Span), SourceError> {
+        self.ident_or(|| what.to_string())
+    }
+
+    /// [`Self::ident`] whose description is only built for the error.
+    fn ident_or(&mut self, what: impl FnOnce() -> String) -> Result<(String, Span), SourceError> {
         match self.tokens.get(self.pos) {
             Some(t) if t.kind == TokenKind::Ident => {
                 self.pos += 1;
                 Ok((t.text(self.source).to_string(), t.span.clone()))
             }
-            _ => Err(self.error(self.span(), format!("expected {what}"), None)),
+            _ => Err(self.error(self.span(), format!("expected {}", what()), None)),
         }
     }
 
-    fn origin(&self, span: &Span) -> Origin {
+    fn origin(&mut self, span: &Span) -> Origin {
         let (line, column) = self.lines.line_col(&self.source.text, span.start);
         Origin { file: self.source.path.clone(), line, column, span: span.clone() }
     }
@@ -248,7 +256,8 @@ impl<'a> Parser<'a> {
         match self.tokens.get(self.pos) {
             Some(t) if t.kind == TokenKind::Ident => {
                 let (name, span) = self.ident("a parameter name")?;
-                if name.to_ascii_lowercase().starts_with(RESERVED_PREFIX) {
+                if name.get(..RESERVED_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(RESERVED_PREFIX))
+                {
                     return Err(self.error(
                         span,
                         format!("parameter names starting with `{RESERVED_PREFIX}` are reserved for the generated code"),
@@ -278,28 +287,38 @@ impl<'a> Parser<'a> {
 
     /// Tokens up to the `)` matching the already consumed `(`, as C text.
     fn balanced_text(&mut self, open: Span) -> Result<String, SourceError> {
-        let mut depth = 1usize;
-        let mut out = String::new();
+        let start = self.pos;
+        let end = self.skip_balanced(open)?;
+        let inside = &self.tokens[start..end];
+        let mut out = String::with_capacity(inside.iter().map(|t| t.span.len() + 1).sum());
         let mut prev_word = false;
-        while let Some(t) = self.tokens.get(self.pos) {
-            self.pos += 1;
+        for t in inside {
             let text = t.text(self.source);
-            match text {
-                "(" => depth += 1,
-                ")" => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Ok(out);
-                    }
-                }
-                _ => {}
-            }
             let word = matches!(t.kind, TokenKind::Ident | TokenKind::Number);
             if (prev_word && (word || text == "*")) || out.ends_with(',') {
                 out.push(' ');
             }
             out.push_str(text);
             prev_word = word;
+        }
+        Ok(out)
+    }
+
+    /// Moves past the `)` matching the already consumed `(`; returns the index of that `)`.
+    fn skip_balanced(&mut self, open: Span) -> Result<usize, SourceError> {
+        let mut depth = 1usize;
+        while let Some(t) = self.tokens.get(self.pos) {
+            self.pos += 1;
+            match t.text(self.source) {
+                "(" => depth += 1,
+                ")" => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(self.pos - 1);
+                    }
+                }
+                _ => {}
+            }
         }
         Err(self.error(open, "unclosed `(`", None))
     }
@@ -328,15 +347,22 @@ impl<'a> Parser<'a> {
         while matches!(self.peek(), "__attribute__" | "__attribute") {
             self.pos += 1;
             let open = self.expect("(", "after `__attribute__`")?;
-            self.balanced_text(open)?;
+            self.skip_balanced(open)?;
         }
         Ok(())
     }
 
     fn specifiers(&mut self, what: &str) -> Result<Specifiers, SourceError> {
+        let mut words = std::mem::take(&mut self.words);
+        words.clear();
+        let specifiers = self.specifiers_into(what, &mut words);
+        self.words = words;
+        specifiers
+    }
+
+    fn specifiers_into(&mut self, what: &str, words: &mut Vec<&'a str>) -> Result<Specifiers, SourceError> {
         let start = self.span().start;
         let mut qualifiers = Qualifiers::default();
-        let mut words: Vec<&'a str> = Vec::new();
         let mut named: Option<Specifier> = None;
         loop {
             let text = self.peek();
@@ -375,7 +401,7 @@ impl<'a> Parser<'a> {
                         return Err(self.error(self.span(), format!("`{text}` after a type name"), None));
                     }
                     self.pos += 1;
-                    let (tag, _) = self.ident(&format!("a `{text}` tag"))?;
+                    let (tag, _) = self.ident_or(|| format!("a `{text}` tag"))?;
                     if self.peek() == "{" {
                         return Err(self.error(
                             self.span(),
@@ -407,7 +433,7 @@ impl<'a> Parser<'a> {
             None if words.is_empty() => {
                 return Err(self.error(self.span(), format!("expected {what}"), None))
             }
-            None => keyword_type(&words).ok_or_else(|| {
+            None => keyword_type(words).ok_or_else(|| {
                 self.error(span.clone(), format!("`{}` is not a valid type", words.join(" ")), None)
             })?,
         };

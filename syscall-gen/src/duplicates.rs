@@ -1,7 +1,7 @@
 //! Names declared twice, across every input of a run: a system call in two prototypes (even
 //! in two headers or in C and Rust), a struct annotated twice. Reported at the second place.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::model::{KobjectType, Origin, Syscall};
 use crate::source::{SourceError, SourceFile};
@@ -14,8 +14,8 @@ pub struct Declarations<'a> {
 }
 
 pub fn check<'a>(inputs: impl IntoIterator<Item = Declarations<'a>>) -> Vec<SourceError> {
-    let mut syscalls: HashMap<&str, &Origin> = HashMap::new();
-    let mut kobjects: HashMap<&str, &Origin> = HashMap::new();
+    let mut syscalls: FxHashMap<&str, &Origin> = FxHashMap::default();
+    let mut kobjects: FxHashMap<&str, &Origin> = FxHashMap::default();
     let mut errors = Vec::new();
     for input in inputs {
         for s in input.syscalls {

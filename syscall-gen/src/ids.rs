@@ -11,7 +11,7 @@
 //! New system calls get IDs after the highest one ever used, in name order; a removed call
 //! moves to `retired`; a retired call that comes back gets its old ID again.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -84,7 +84,9 @@ pub struct Ids {
 impl Ids {
     /// Assigns IDs to `names` (duplicates ignored), keeping those of `lock`.
     pub fn assign<'a>(names: impl IntoIterator<Item = &'a str>, lock: Option<&IdLock>) -> Result<Ids, Error> {
-        let names: BTreeSet<&str> = names.into_iter().collect();
+        let mut names: Vec<&str> = names.into_iter().collect();
+        names.sort_unstable();
+        names.dedup();
         let empty = IdLock::default();
         let lock = lock.unwrap_or(&empty);
         let mut next =
@@ -92,7 +94,8 @@ impl Ids {
         if next > MAX_ID + 1 {
             return Err(Error::Config(format!("ID lock holds an ID above the limit {MAX_ID}")));
         }
-        let mut live = BTreeMap::new();
+        // In name order, so that the map is built in bulk.
+        let mut live = Vec::with_capacity(names.len());
         for &name in &names {
             let id = match lock.ids.get(name).or_else(|| lock.retired.get(name)) {
                 Some(id) => *id,
@@ -105,17 +108,20 @@ impl Ids {
                     id
                 }
             };
-            live.insert(name.to_string(), id);
+            live.push((name.to_string(), id));
         }
+        let live: BTreeMap<String, u32> = live.into_iter().collect();
         let retired: BTreeMap<String, u32> = lock
             .retired
             .iter()
             .chain(&lock.ids)
-            .filter(|(name, _)| !names.contains(name.as_str()))
+            .filter(|(name, _)| names.binary_search(&name.as_str()).is_err())
             .map(|(name, id)| (name.clone(), *id))
             .collect();
-        // ID macros are upper case: names equal but for ASCII case would collide.
-        let mut by_macro: Vec<&str> = names.iter().copied().collect();
+        // ID macros are upper case: names equal but for ASCII case would collide. Such a pair
+        // holds an upper-case letter, which most sets of names do not.
+        let upper = |name: &&str| name.bytes().any(|c| c.is_ascii_uppercase());
+        let mut by_macro: Vec<&str> = if names.iter().any(upper) { names } else { Vec::new() };
         by_macro.sort_unstable_by(|a, b| {
             a.bytes().map(|c| c.to_ascii_uppercase()).cmp(b.bytes().map(|c| c.to_ascii_uppercase()))
         });
@@ -138,8 +144,17 @@ impl Ids {
 
 /// `K_SYSCALL_<NAME>`, the ID macro of a system call.
 pub fn id_macro(name: &str) -> String {
-    let mut out = String::with_capacity(10 + name.len());
-    out.push_str("K_SYSCALL_");
-    out.extend(name.chars().map(|c| c.to_ascii_uppercase()));
+    let mut out = String::with_capacity(ID_MACRO_PREFIX.len() + name.len());
+    push_id_macro(&mut out, name);
     out
+}
+
+const ID_MACRO_PREFIX: &str = "K_SYSCALL_";
+
+/// Appends [`id_macro`] of `name` without a string of its own (emitters write thousands).
+pub fn push_id_macro(out: &mut String, name: &str) {
+    out.push_str(ID_MACRO_PREFIX);
+    let start = out.len();
+    out.push_str(name);
+    out[start..].make_ascii_uppercase();
 }

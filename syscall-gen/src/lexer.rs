@@ -27,54 +27,82 @@ impl Token {
 
 /// Length of the punctuator at the start of `rest` (longest match), if any.
 fn punctuator_len(rest: &[u8]) -> Option<usize> {
-    const THREE: [&[u8]; 3] = [b"...", b"<<=", b">>="];
-    const TWO: [&[u8]; 19] = [
-        b"->", b"++", b"--", b"<<", b">>", b"<=", b">=", b"==", b"!=", b"&&", b"||", b"*=", b"/=", b"%=",
-        b"+=", b"-=", b"&=", b"^=", b"|=",
-    ];
-    const ONE: &[u8] = b"[](){}.&*+-~!/%<>^|?:;=,#";
-    if rest.get(..3).is_some_and(|p| THREE.contains(&p)) {
-        Some(3)
-    } else if rest.get(..2).is_some_and(|p| TWO.contains(&p) || p == b"##") {
-        Some(2)
-    } else {
-        rest.first().filter(|c| ONE.contains(c)).map(|_| 1)
+    let at = |i| rest.get(i).copied().unwrap_or(0);
+    let (first, second) = (at(0), at(1));
+    let doubled_or_assign =
+        |doubles: bool| if second == b'=' || (doubles && second == first) { 2 } else { 1 };
+    Some(match first {
+        b'.' if second == b'.' && at(2) == b'.' => 3,
+        b'<' | b'>' if second == first => {
+            if at(2) == b'=' {
+                3
+            } else {
+                2
+            }
+        }
+        b'-' if second == b'>' => 2,
+        b'<' | b'>' | b'=' | b'!' | b'*' | b'/' | b'%' | b'^' => doubled_or_assign(first == b'='),
+        b'+' | b'-' | b'&' | b'|' => doubled_or_assign(true),
+        b'#' if second == b'#' => 2,
+        b'.' | b'#' | b'[' | b']' | b'(' | b')' | b'{' | b'}' | b'~' | b'?' | b':' | b';' | b',' => 1,
+        _ => return None,
+    })
+}
+
+/// Bytes that may continue an identifier (and a preprocessing number).
+const fn ident_bytes() -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+        b += 1;
     }
+    table
+}
+
+static IDENT: [bool; 256] = ident_bytes();
+
+fn ident_len(rest: &[u8]) -> usize {
+    rest.iter().position(|&b| !IDENT[usize::from(b)]).unwrap_or(rest.len())
 }
 
 pub fn lex(source: &SourceFile) -> Result<Vec<Token>, SourceError> {
     let text = source.text.as_bytes();
     // Headers average several bytes per token; reserving avoids most regrowth.
-    let mut tokens = Vec::with_capacity(text.len() / 4);
+    let mut tokens = Vec::with_capacity(text.len() / 8);
     let mut pos = 0;
     let mut line_start = true;
-    while pos < text.len() {
-        let rest = &text[pos..];
-        let c = rest[0];
-        if c == b'\n' {
-            line_start = true;
-            pos += 1;
-        } else if c == b'\\' && (rest.get(1) == Some(&b'\n') || rest.starts_with(b"\\\r\n")) {
-            pos += if rest.get(1) == Some(&b'\n') { 2 } else { 3 };
-        } else if c.is_ascii_whitespace() {
-            pos += 1;
-        } else if rest.starts_with(b"//") {
-            // A line comment ends at the newline (which a trailing backslash would escape).
-            let mut end = pos + 2;
-            while end < text.len() && !(text[end] == b'\n' && text[end - 1] != b'\\') {
-                end += 1;
+    while let Some(&c) = text.get(pos) {
+        let next = text.get(pos + 1).copied();
+        match c {
+            b'\n' => {
+                line_start = true;
+                pos += 1;
             }
-            pos = end;
-        } else if rest.starts_with(b"/*") {
-            let close = source.text[pos + 2..]
-                .find("*/")
-                .ok_or_else(|| source.error(pos..pos + 2, "unterminated comment", None))?;
-            pos += 2 + close + 2;
-        } else {
-            let (kind, len) = token_at(source, pos)?;
-            tokens.push(Token { kind, span: pos..pos + len, line_start });
-            line_start = false;
-            pos += len;
+            b' ' | b'\t' | b'\r' | b'\x0c' => pos += 1,
+            b'\\' if next == Some(b'\n') => pos += 2,
+            b'\\' if next == Some(b'\r') && text.get(pos + 2) == Some(&b'\n') => pos += 3,
+            b'/' if next == Some(b'/') => {
+                // A line comment ends at the newline (which a trailing backslash would escape).
+                let mut end = pos + 2;
+                while end < text.len() && !(text[end] == b'\n' && text[end - 1] != b'\\') {
+                    end += 1;
+                }
+                pos = end;
+            }
+            b'/' if next == Some(b'*') => {
+                let close = source.text[pos + 2..]
+                    .find("*/")
+                    .ok_or_else(|| source.error(pos..pos + 2, "unterminated comment", None))?;
+                pos += 2 + close + 2;
+            }
+            _ => {
+                let (kind, len) = token_at(source, pos)?;
+                tokens.push(Token { kind, span: pos..pos + len, line_start });
+                line_start = false;
+                pos += len;
+            }
         }
     }
     Ok(tokens)
@@ -83,9 +111,8 @@ pub fn lex(source: &SourceFile) -> Result<Vec<Token>, SourceError> {
 fn token_at(source: &SourceFile, pos: usize) -> Result<(TokenKind, usize), SourceError> {
     let rest = &source.text.as_bytes()[pos..];
     let c = rest[0];
-    let ident_char = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$';
     if c.is_ascii_alphabetic() || c == b'_' || c == b'$' {
-        return Ok((TokenKind::Ident, rest.iter().take_while(|b| ident_char(b)).count()));
+        return Ok((TokenKind::Ident, ident_len(rest)));
     }
     if c.is_ascii_digit() || (c == b'.' && rest.get(1).is_some_and(u8::is_ascii_digit)) {
         // A preprocessing number: digits, letters, dots, and signs after an exponent letter.
@@ -93,7 +120,7 @@ fn token_at(source: &SourceFile, pos: usize) -> Result<(TokenKind, usize), Sourc
         while let Some(&b) = rest.get(len) {
             let sign_after_exp =
                 (b == b'+' || b == b'-') && matches!(rest[len - 1], b'e' | b'E' | b'p' | b'P');
-            if ident_char(&b) || b == b'.' || sign_after_exp {
+            if IDENT[usize::from(b)] || b == b'.' || sign_after_exp {
                 len += 1;
             } else {
                 break;

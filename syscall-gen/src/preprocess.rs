@@ -8,8 +8,9 @@
 //! Declarations in inactive regions are ignored; declarations in included headers are not
 //! collected (only the headers named to the tool are). Macros are not expanded in declarations.
 
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashMap;
 
 use crate::lexer::{lex, Token, TokenKind};
 use crate::source::{SourceFile, Span};
@@ -34,9 +35,10 @@ pub struct Preprocessed {
     pub tokens: Vec<Token>,
 }
 
+#[derive(Clone)]
 pub struct Preprocessor<'a> {
     include_dirs: &'a [PathBuf],
-    macros: HashMap<String, Macro>,
+    macros: FxHashMap<String, Macro>,
     /// Every file read, for `cargo:rerun-if-changed`.
     pub files_read: Vec<PathBuf>,
 }
@@ -53,7 +55,7 @@ struct Cond {
 impl<'a> Preprocessor<'a> {
     /// `defines` are `NAME` (meaning 1) or `NAME=VALUE`.
     pub fn new(include_dirs: &'a [PathBuf], defines: &[String]) -> Result<Self, Error> {
-        let mut macros = HashMap::new();
+        let mut macros = FxHashMap::default();
         for define in defines {
             let (name, value) = define.split_once('=').unwrap_or((define, "1"));
             let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
@@ -85,15 +87,17 @@ impl<'a> Preprocessor<'a> {
     }
 
     fn process(&mut self, source: &SourceFile, depth: usize) -> Result<Vec<Token>, Error> {
-        let tokens = lex(source).map_err(Error::from)?;
-        let mut kept = Vec::new();
+        let mut tokens = lex(source).map_err(Error::from)?;
+        // Kept tokens are moved down in place: `kept <= i` throughout.
+        let mut kept = 0;
         let mut conds: Vec<(Cond, Span)> = Vec::new();
         let mut i = 0;
         while let Some(token) = tokens.get(i) {
             let active = conds.last().is_none_or(|(c, _)| c.active);
             if !(token.line_start && token.text(source) == "#") {
                 if active {
-                    kept.push(token.clone());
+                    tokens.swap(kept, i);
+                    kept += 1;
                 }
                 i += 1;
                 continue;
@@ -165,7 +169,8 @@ impl<'a> Preprocessor<'a> {
         if let Some((_, span)) = conds.last() {
             return Err(err_at(source, span.clone(), "unterminated conditional: missing `#endif`"));
         }
-        Ok(kept)
+        tokens.truncate(kept);
+        Ok(tokens)
     }
 
     fn condition(
@@ -200,8 +205,8 @@ impl<'a> Preprocessor<'a> {
 
     /// Replaces `defined` tests and object-like macros; every item keeps the span of the
     /// directive token it came from.
-    fn expand(&self, source: &SourceFile, args: &[Token]) -> Result<Vec<(String, Span)>, Error> {
-        let mut items = Vec::new();
+    fn expand<'x>(&'x self, source: &'x SourceFile, args: &[Token]) -> Result<Vec<(&'x str, Span)>, Error> {
+        let mut items = Vec::with_capacity(args.len());
         let mut i = 0;
         while let Some(token) = args.get(i) {
             let text = token.text(source);
@@ -221,34 +226,34 @@ impl<'a> Preprocessor<'a> {
                     i += 1;
                 }
                 let value = self.macros.contains_key(name.text(source));
-                items.push((u8::from(value).to_string(), token.span.start..name.span.end));
+                items.push((if value { "1" } else { "0" }, token.span.start..name.span.end));
             } else {
-                let mut active = HashSet::new();
-                self.expand_word(source, text, &token.span, &mut active, 0, &mut items)?;
+                self.expand_word(source, text, &token.span, &mut Vec::new(), 0, &mut items)?;
             }
         }
         Ok(items)
     }
 
-    fn expand_word(
-        &self,
+    /// `active`: the macros being expanded (a name inside its own expansion stays as is).
+    fn expand_word<'x>(
+        &'x self,
         source: &SourceFile,
-        text: &str,
+        text: &'x str,
         span: &Span,
-        active: &mut HashSet<String>,
+        active: &mut Vec<&'x str>,
         depth: usize,
-        out: &mut Vec<(String, Span)>,
+        out: &mut Vec<(&'x str, Span)>,
     ) -> Result<(), Error> {
         match self.macros.get(text) {
-            Some(Macro::Object(body)) if !active.contains(text) => {
+            Some(Macro::Object(body)) if !active.contains(&text) => {
                 if depth >= MAX_EXPANSION_DEPTH {
                     return Err(err_at(source, span.clone(), "macro expansion too deep"));
                 }
-                active.insert(text.to_string());
+                active.push(text);
                 for word in body {
                     self.expand_word(source, word, span, active, depth + 1, out)?;
                 }
-                active.remove(text);
+                active.pop();
             }
             Some(Macro::Function) => {
                 return Err(Error::from(source.error(
@@ -257,7 +262,7 @@ impl<'a> Preprocessor<'a> {
                     Some("pass its value as an object-like -D define".into()),
                 )))
             }
-            _ => out.push((text.to_string(), span.clone())),
+            _ => out.push((text, span.clone())),
         }
         Ok(())
     }
@@ -336,14 +341,14 @@ fn macro_name<'s>(source: &'s SourceFile, directive: &Token, args: &[Token]) -> 
 /// Precedence-climbing evaluator for `#if` expressions over 64-bit signed integers.
 struct ExprParser<'s, 'i> {
     source: &'s SourceFile,
-    items: &'i [(String, Span)],
+    items: &'i [(&'s str, Span)],
     pos: usize,
     end_span: Span,
 }
 
-impl ExprParser<'_, '_> {
-    fn peek(&self) -> Option<&str> {
-        self.items.get(self.pos).map(|(t, _)| t.as_str())
+impl<'s> ExprParser<'s, '_> {
+    fn peek(&self) -> Option<&'s str> {
+        self.items.get(self.pos).map(|(t, _)| *t)
     }
 
     fn error(&self, message: &str) -> Error {
@@ -373,11 +378,10 @@ impl ExprParser<'_, '_> {
             if level < min_level {
                 break;
             }
-            let op = op.to_string();
             let op_pos = self.pos;
             self.pos += 1;
             let rhs = self.binary(level + 1)?;
-            lhs = match op.as_str() {
+            lhs = match op {
                 "||" => i64::from(lhs != 0 || rhs != 0),
                 "&&" => i64::from(lhs != 0 && rhs != 0),
                 "|" => lhs | rhs,
@@ -406,11 +410,11 @@ impl ExprParser<'_, '_> {
     }
 
     fn unary(&mut self) -> Result<i64, Error> {
-        let Some(text) = self.peek().map(str::to_string) else {
+        let Some(text) = self.peek() else {
             return Err(self.error("`#if` expression ends early"));
         };
         self.pos += 1;
-        match text.as_str() {
+        match text {
             "!" => Ok(i64::from(self.unary()? == 0)),
             "-" => Ok(self.unary()?.wrapping_neg()),
             "+" => self.unary(),
@@ -425,7 +429,7 @@ impl ExprParser<'_, '_> {
             }
             _ => {
                 self.pos -= 1;
-                let value = self.literal(&text)?;
+                let value = self.literal(text)?;
                 self.pos += 1;
                 Ok(value)
             }
@@ -435,7 +439,7 @@ impl ExprParser<'_, '_> {
     fn literal(&self, text: &str) -> Result<i64, Error> {
         let first = text.chars().next().unwrap_or(' ');
         if first.is_ascii_alphabetic() || first == '_' {
-            if self.items.get(self.pos + 1).is_some_and(|(t, _)| t == "(") {
+            if self.items.get(self.pos + 1).is_some_and(|(t, _)| *t == "(") {
                 return Err(self.error("function-like macro calls in `#if` are not evaluated"));
             }
             return Ok(0); // an undefined identifier

@@ -33,7 +33,7 @@ impl SourceFile {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        LineIndex::new(&self.text).line_col(&self.text, offset)
+        LineCursor::default().line_col(&self.text, offset)
     }
 
     /// Byte offset of a 1-based line and 0-based character column (clamped to the file).
@@ -66,22 +66,31 @@ impl SourceFile {
     }
 }
 
-/// Start offsets of the lines of a text, for many position look-ups in one file.
-pub struct LineIndex(Vec<usize>);
+/// Line and column of increasing offsets in one text, counted from the previous offset on:
+/// a parser asking for a few positions in order reads the text once, without an index.
+#[derive(Debug, Default)]
+pub struct LineCursor {
+    offset: usize,
+    /// 1-based line of `offset`, 0 before the first look-up.
+    line: usize,
+    line_start: usize,
+}
 
-impl LineIndex {
-    pub fn new(text: &str) -> Self {
-        let starts = std::iter::once(0)
-            .chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-        Self(starts.collect())
-    }
-
-    /// 1-based line and column (in characters) of a byte offset of `text`.
-    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+impl LineCursor {
+    /// 1-based line and column (in characters) of a byte offset of `text`; an offset before
+    /// the previous one starts over from the top.
+    pub fn line_col(&mut self, text: &str, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(text, offset.min(text.len()));
-        let line = self.0.partition_point(|&start| start <= offset).max(1);
-        let line_start = self.0.get(line - 1).copied().unwrap_or(0).min(offset);
-        (line, text[line_start..offset].chars().count() + 1)
+        if self.line == 0 || offset < self.offset {
+            *self = Self { offset: 0, line: 1, line_start: 0 };
+        }
+        let skipped = &text.as_bytes()[self.offset..offset];
+        self.line += skipped.iter().filter(|&&b| b == b'\n').count();
+        if let Some(last) = skipped.iter().rposition(|&b| b == b'\n') {
+            self.line_start = self.offset + last + 1;
+        }
+        self.offset = offset;
+        (self.line, text[self.line_start..offset].chars().count() + 1)
     }
 }
 
