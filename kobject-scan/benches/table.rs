@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use kobject_scan::table::{Layout, ObjectTable, TableObject};
+use kobject_scan::table::{Contents, Layout, ObjectTable, TableObject};
 
 const RUNS: usize = 7;
 const TARGET_100K: Duration = Duration::from_millis(50);
@@ -13,7 +13,7 @@ const TARGET_100K: Duration = Duration::from_millis(50);
 fn objects(keys: &[u64]) -> Vec<TableObject> {
     keys.iter()
         .enumerate()
-        .map(|(i, &address)| TableObject { address, type_id: 1 + (i % 6) as u8, flags: 0, data: i as u32 })
+        .map(|(i, &address)| TableObject { address, type_id: 1 + (i % 6) as u8, flags: 0, data: i as u16 })
         .collect()
 }
 
@@ -34,7 +34,8 @@ fn median_build(objects: &[TableObject], layout: Layout) -> Duration {
     let mut times: Vec<Duration> = (0..RUNS)
         .map(|_| {
             let start = Instant::now();
-            let table = ObjectTable::build(objects, layout).expect("table builds");
+            let table = ObjectTable::build(Contents::objects(objects.to_vec(), &layout), layout)
+                .expect("table builds");
             let elapsed = start.elapsed();
             assert_eq!(table.slots.len(), objects.len());
             elapsed
@@ -45,7 +46,7 @@ fn median_build(objects: &[TableObject], layout: Layout) -> Duration {
 }
 
 fn main() {
-    let layout = Layout { pointer_bytes: 4, big_endian: false, perm_bytes: 4 };
+    let layout = Layout { pointer_bytes: 4, big_endian: false, perm_bytes: 4, type_count: 7 };
     println!("{:<28} {:>8} {:>12} {:>14}", "key set", "keys", "build (ms)", "ROM+RAM B/obj");
     let mut at_100k = Vec::new();
     for n in [100, 1_000, 10_000, 100_000] {
@@ -56,7 +57,7 @@ fn main() {
         ];
         for (name, keys) in sets {
             let time = median_build(&objects(&keys), layout);
-            let bytes = (layout.rom_size(n) + layout.ram_size(n)) as f64 / n as f64;
+            let bytes = (layout.rom_size(n, 0) + layout.ram_size(n)) as f64 / n as f64;
             println!("{name:<28} {n:>8} {:>12.2} {bytes:>14.1}", time.as_secs_f64() * 1e3);
             if n == 100_000 {
                 at_100k.push(time);

@@ -46,12 +46,15 @@ enum Command {
         #[arg(short, long)]
         out: PathBuf,
     },
-    /// Write a zeroed table of exactly the size COUNT objects need, to link before scanning.
+    /// Write a placeholder table of exactly the size COUNT objects (STACKS of them stacks)
+    /// need, to link before scanning.
     Reserve {
         #[arg(long = "types")]
         manifest: PathBuf,
         #[arg(long)]
         count: usize,
+        #[arg(long, default_value_t = 0)]
+        stacks: usize,
         /// Bytes per address on the target.
         #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(4..=8))]
         address_size: u8,
@@ -141,7 +144,7 @@ fn run(cli: Cli) -> CliResult {
             }
             Ok(String::new())
         }
-        Command::Reserve { manifest, count, address_size, out } => {
+        Command::Reserve { manifest, count, stacks, address_size, out } => {
             if address_size != 4 && address_size != 8 {
                 return Err(format!("--address-size {address_size}: addresses are 4 or 8 bytes").into());
             }
@@ -150,8 +153,9 @@ fn run(cli: Cli) -> CliResult {
                 pointer_bytes: address_size,
                 big_endian: false,
                 perm_bytes: manifest.kernel.max_threads.div_ceil(8),
+                type_count: table::inventory::c_types(&manifest)?.len() as u32 + 1,
             };
-            write(&out, emit_c::write_placeholder(count, &layout).as_bytes())?;
+            write(&out, emit_c::write_placeholder(count, stacks, &layout).as_bytes())?;
             Ok(String::new())
         }
         Command::Table { manifest, image, lang, out } => {

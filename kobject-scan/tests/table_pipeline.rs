@@ -47,6 +47,11 @@ fn symbol(elf: &[u8], name: &str) -> u64 {
     file.symbols().find(|s| s.name() == Ok(name)).map(|s| s.address()).expect(name)
 }
 
+fn rom_address(elf: &[u8]) -> u64 {
+    let file = object::File::parse(elf).unwrap();
+    file.section_by_name(emit_c::ROM_SECTION).unwrap().address()
+}
+
 fn rom_bytes(elf: &[u8]) -> Vec<u8> {
     let file = object::File::parse(elf).unwrap();
     file.section_by_name(emit_c::ROM_SECTION).unwrap().data().unwrap().to_vec()
@@ -80,8 +85,8 @@ fn patch_and_relink_agree_boot_and_verify() {
     };
 
     // Pass 1 with an empty reservation: the objects are where they will stay.
-    let arm = table::Layout { pointer_bytes: 4, big_endian: false, perm_bytes: 2 };
-    let pass1 = link(&dir, &emit_c::write_placeholder(0, &arm), "pass1.elf", &[]);
+    let arm = table::Layout { pointer_bytes: 4, big_endian: false, perm_bytes: 2, type_count: 4 };
+    let pass1 = link(&dir, &emit_c::write_placeholder(0, 0, &arm), "pass1.elf", &[]);
     let layout = layout_of(&pass1);
     assert_eq!(layout, arm);
     let inventory = kobject_scan::scan(&pass1, &manifest).unwrap();
@@ -90,10 +95,13 @@ fn patch_and_relink_agree_boot_and_verify() {
     assert!(matches!(patch::patch(&pass1, &built.table), Err(patch::PatchError::WrongSize { .. })));
 
     // Patch mode: reserve exactly, write the bytes in, verify.
-    let reserved = link(&dir, &emit_c::write_placeholder(35, &layout), "reserved.elf", &[]);
+    let reserved = link(&dir, &emit_c::write_placeholder(35, 0, &layout), "reserved.elf", &[]);
     let (patched, _) = table::patch_image(&reserved, &manifest).unwrap();
-    // Relink mode: the table as C.
-    let relinked = link(&dir, &emit_c::write_table(&built.table, &built.types), "relinked.elf", &[]);
+    // Relink mode: the table as C, its ROM part where the reservation was (the lookup with
+    // constants is shorter than the one reading the table, which moves what follows it).
+    let keep_rom = format!("-Wl,--section-start={}={:#x}", emit_c::ROM_SECTION, rom_address(&reserved));
+    let table_c = emit_c::write_table(&built.table, &built.types);
+    let relinked = link(&dir, &table_c, "relinked.elf", &[&keep_rom]);
     table::verify_image(&relinked, &manifest).unwrap();
 
     let sems = symbol(&pass1, "sems");
@@ -120,8 +128,7 @@ fn patch_and_relink_agree_boot_and_verify() {
     assert_eq!(boot(&dir, &reserved, "reserved-run.elf"), Some(35));
 
     // Perturb the layout on purpose: the old table no longer matches, and verify says where.
-    let shifted =
-        link(&dir, &emit_c::write_table(&built.table, &built.types), "shifted.elf", &["-DSHIFT_OBJECTS"]);
+    let shifted = link(&dir, &table_c, "shifted.elf", &["-DSHIFT_OBJECTS", &keep_rom]);
     let Err(Error::Mismatch(problems)) = table::verify_image(&shifted, &manifest) else {
         panic!("verification accepted a table for another layout");
     };
@@ -202,8 +209,10 @@ fn cli_header_reserve_patch_verify_inspect_diff() {
         table_c.as_os_str(),
     ]);
     assert!(ok, "{err}");
-    let relinked = link(&dir, &std::fs::read_to_string(&table_c).unwrap(), "relinked.elf", &[]);
-    assert_eq!(rom_bytes(&relinked), rom_bytes(&std::fs::read(&patched_path).unwrap()));
+    let patched = std::fs::read(&patched_path).unwrap();
+    let keep_rom = format!("-Wl,--section-start={}={:#x}", emit_c::ROM_SECTION, rom_address(&patched));
+    let relinked = link(&dir, &std::fs::read_to_string(&table_c).unwrap(), "relinked.elf", &[&keep_rom]);
+    assert_eq!(rom_bytes(&relinked), rom_bytes(&patched));
     let (ok, text, _) = cli(&[&os("diff"), patched_path.as_os_str(), dir.join("relinked.elf").as_os_str()]);
     assert!(ok && text.ends_with("0 added, 0 removed, 0 moved, 0 changed\n"), "{text}");
     let (ok, text, _) = cli(&[&os("diff"), patched_path.as_os_str(), reserved_path.as_os_str()]);

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use kobject_scan::table::{self, emit_c, Layout};
@@ -55,6 +56,8 @@ pub struct Built {
     pub manifest: PathBuf,
     /// Kernel objects in the image's table.
     pub objects: usize,
+    /// From the first link to the verified image (the table pipeline, not the compilation).
+    pub table_pipeline: Duration,
 }
 
 const CC: &str = "arm-none-eabi-gcc";
@@ -92,7 +95,9 @@ const SHARED_SOURCE_DIRS: &[&str] = &["arch/arm", "kernel", "drivers", "lib"];
 /// 2. link with a table reservation for the object count of the last build (0 at first) and
 ///    scan it; if the count changed, link again with the exact reservation (nothing moves:
 ///    the table lies after every kernel object);
-/// 3. fill the table: patch the bytes in, or compile it as C and link once more;
+/// 3. fill the table: patch the bytes in, or compile it as C and link once more with the table's
+///    ROM part where the reservation was (its `k_object_find` with constants is shorter than
+///    the placeholder's, which moves the flash contents after the code);
 /// 4. verify the table against a rescan of the final image, and check the memory layout.
 pub fn build(root: &Path, image: Image, mode: TableMode) -> Result<Built> {
     let rtos = root.join("examples/rtos");
@@ -140,27 +145,39 @@ pub fn build(root: &Path, image: Image, mode: TableMode) -> Result<Built> {
     let map = out.join(format!("rtos-{}.map", image.name()));
     let count_file = out.join("kobject-count");
     // Cortex-M3: 32-bit little-endian addresses.
-    let layout =
-        Layout { pointer_bytes: 4, big_endian: false, perm_bytes: manifest.kernel.max_threads.div_ceil(8) };
-
-    let link_with_table = |source: &str, count: usize| -> Result<Vec<u8>> {
-        write_if_changed(&table_c, source.as_bytes())?;
-        compile_all(std::slice::from_ref(&table_c), std::slice::from_ref(&table_o), &includes)?;
-        let reservation =
-            TableReservation { rodata: layout.rom_size(count) as u64, data: layout.ram_size(count) as u64 };
-        write_fragments(&objects, reservation, &fragments)?;
-        link(&script, &fragments, &objects, &elf, &map)?;
-        std::fs::read(&elf).with_context(|| format!("reading {}", elf.display()))
+    let layout = Layout {
+        pointer_bytes: 4,
+        big_endian: false,
+        perm_bytes: manifest.kernel.max_threads.div_ceil(8),
+        type_count: table::inventory::c_types(&manifest)?.len() as u32 + 1,
     };
 
-    let guess = std::fs::read_to_string(&count_file).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
-    let mut linked = link_with_table(&emit_c::write_placeholder(guess, &layout), guess)?;
+    // `rom_at`: where the table's ROM part must go, if not where the linker script puts it.
+    let link_with_table = |source: &str, counts: Counts, rom_at: Option<u64>| -> Result<Vec<u8>> {
+        write_if_changed(&table_c, source.as_bytes())?;
+        compile_all(std::slice::from_ref(&table_c), std::slice::from_ref(&table_o), &includes)?;
+        let reservation = TableReservation {
+            rodata: layout.rom_size(counts.objects, counts.stacks) as u64,
+            data: layout.ram_size(counts.objects) as u64,
+        };
+        write_fragments(&objects, reservation, &fragments)?;
+        link(&script, &fragments, &objects, &elf, &map, rom_at)?;
+        std::fs::read(&elf).with_context(|| format!("reading {}", elf.display()))
+    };
+    let placeholder = |counts: Counts| emit_c::write_placeholder(counts.objects, counts.stacks, &layout);
+
+    let started = Instant::now();
+    let guess = Counts::read(&count_file);
+    let mut linked = link_with_table(&placeholder(guess), guess, None)?;
     let inventory = kobject_scan::scan(&linked, &manifest).map_err(|e| e.in_file(&elf))?;
-    let count = inventory.objects.len();
-    if count != guess {
-        linked = link_with_table(&emit_c::write_placeholder(count, &layout), count)?;
+    let counts = Counts {
+        objects: inventory.objects.len(),
+        stacks: inventory.objects.iter().filter(|o| o.kind == kobject_scan::Kind::Stack).count(),
+    };
+    if counts != guess {
+        linked = link_with_table(&placeholder(counts), counts, None)?;
     }
-    write_if_changed(&count_file, format!("{count}\n").as_bytes())?;
+    write_if_changed(&count_file, counts.to_string().as_bytes())?;
 
     let final_image = match mode {
         TableMode::Patch => {
@@ -169,11 +186,13 @@ pub fn build(root: &Path, image: Image, mode: TableMode) -> Result<Built> {
         TableMode::Relink => {
             let built = table::build(&inventory, &manifest)?;
             let source = emit_c::write_table(&built.table, &built.types);
-            let relinked = link_with_table(&source, count)?;
+            let rom_at = table::patch::locate(&linked)?.rom_address;
+            let relinked = link_with_table(&source, counts, Some(rom_at))?;
             table::verify_image(&relinked, &manifest).with_context(|| elf.display().to_string())?;
             relinked
         }
     };
+    let table_pipeline = started.elapsed();
     if inventory
         .objects
         .iter()
@@ -184,7 +203,29 @@ pub fn build(root: &Path, image: Image, mode: TableMode) -> Result<Built> {
     }
     write_if_changed(&elf, &final_image)?;
     check_layout(&elf)?;
-    Ok(Built { elf, map, manifest: syscalls.manifest, objects: count })
+    Ok(Built { elf, map, manifest: syscalls.manifest, objects: counts.objects, table_pipeline })
+}
+
+/// The counts a table reservation is sized for, remembered between builds in `kobject-count`
+/// so that a rebuild with unchanged counts links once before scanning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Counts {
+    objects: usize,
+    stacks: usize,
+}
+
+impl Counts {
+    fn read(path: &Path) -> Counts {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let mut numbers = text.split_whitespace().map(|n| n.parse().unwrap_or(0));
+        Counts { objects: numbers.next().unwrap_or(0), stacks: numbers.next().unwrap_or(0) }
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{} {}", self.objects, self.stacks)
+    }
 }
 
 /// What syscall-gen produced for an image.
@@ -248,8 +289,18 @@ fn write_fragments(objects: &[PathBuf], table: TableReservation, dir: &Path) -> 
     Ok(())
 }
 
-fn link(script: &Path, fragments: &Path, objects: &[PathBuf], elf: &Path, map: &Path) -> Result<()> {
+fn link(
+    script: &Path,
+    fragments: &Path,
+    objects: &[PathBuf],
+    elf: &Path,
+    map: &Path,
+    table_rom_at: Option<u64>,
+) -> Result<()> {
     let mut link = cmd::new(CC);
+    if let Some(address) = table_rom_at {
+        link.arg(format!("-Wl,--section-start={}={address:#x}", emit_c::ROM_SECTION));
+    }
     link.args(CFLAGS)
         .args(["-nostdlib", "-Wl,--gc-sections", "-L"])
         .arg(fragments)

@@ -119,7 +119,8 @@ int z_vrfy_k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, siz
 	struct k_object_state *state;
 	const struct k_object_entry *entry_of_stack = z_object_find(stack, &state);
 	z_object_verify(stack, K_OBJ_THREAD_STACK_ELEMENT, Z_MUST_NOT_INIT);
-	Z_VERIFY_ARG(stack_size <= entry_of_stack->data, stack_size);
+	const struct k_object_stack *stack_record = k_object_stack_of(entry_of_stack);
+	Z_VERIFY_ARG(stack_record != NULL && stack_size <= stack_record->size, stack_size);
 	Z_VERIFY_ARG(options & K_USER, options);
 	Z_VERIFY_ARG(prio >= z_kernel.current->prio, prio);
 	return z_impl_k_thread_create(thread, stack, stack_size, entry, arg, prio, options);

@@ -1,5 +1,12 @@
-//! The object table as C: the header the kernel compiles against (types, layout, lookup) and,
-//! for relink mode, the table itself as initialised data in the reserved sections.
+//! The object table as C: the header the kernel compiles against (types, layout, helpers),
+//! the first link's placeholder with a lookup that reads the table's parameters, and, for
+//! relink mode, the table itself as initialised data with a lookup whose parameters are
+//! constants.
+//!
+//! On ARMv7-M (and other M-profile Thumb-2 cores) both lookups are written out as instructions,
+//! because GCC spends a register move and an IT block on the C form: with constants, a hit
+//! costs 12 instructions (alignment test, one 64-bit multiply, bucket load, key load, compare,
+//! entry address) and a misaligned address 3. Elsewhere the same lookups are C.
 
 use std::fmt::Write;
 
@@ -14,17 +21,24 @@ pub struct CType {
     pub enumerator: String,
     /// Name for reports, e.g. `k_sem`.
     pub name: String,
+    /// A thread stack type: its objects' data word indexes the stack records.
+    pub stack: bool,
 }
 
 /// Section names shared by the emitted C, the linker script and the patcher.
-/// The ROM part, in input sections `.kobject_table.rodata.0` (header), `.1` (entries) and `.2`
-/// (pilots), which the linker script keeps in name order.
+/// The ROM part, in input sections `.kobject_table.rodata.0` (header), `.1` (entries), `.2`
+/// (buckets), `.3` (stacks), `.4` (type sizes), `.5` (initial free map), which the linker
+/// script keeps in name order.
 pub const ROM_SECTION: &str = ".kobject_table.rodata";
-/// The RAM part: one state per object.
+/// The RAM part: one state per object, then the free map.
 pub const RAM_SECTION: &str = ".kobject_table.data";
 
-/// `kobject_table.h`: the type enum, the table layout and `k_object_find`. It depends only on the
-/// manifest (types, thread count), so it exists before the first link.
+/// Guards the instruction-level lookups: M-profile Thumb-2 (UMULL, UBFX, LDRD), little endian.
+const THUMB2_M: &str = "#if defined(__thumb2__) && defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M' \
+                        && !defined(__ARM_BIG_ENDIAN)";
+
+/// `kobject_table.h`: the type enum, the table layout and the kernel's helpers. It depends only
+/// on the manifest (types, thread count), so it exists before the first link.
 pub fn write_header(types: &[CType], perm_bytes: u32) -> String {
     let mut h = String::new();
     h.push_str(
@@ -50,50 +64,115 @@ pub fn write_header(types: &[CType], perm_bytes: u32) -> String {
     h.push_str(
         "/* One per object, in hash-slot order, in ROM. */\n\
          struct k_object_entry {\n\
-         \x20   uintptr_t key;      /* the object's address */\n\
-         \x20   uint32_t data;      /* thread index, stack size, or 0 */\n\
-         \x20   uint8_t type;       /* enum k_obj_type */\n\
-         \x20   uint8_t flags;      /* flags at boot */\n\
-         \x20   uint16_t reserved;\n\
+         \x20   uintptr_t key; /* the object's address */\n\
+         \x20   uint16_t data; /* threads: thread index; stacks: index of the stack record; else 0 */\n\
+         \x20   uint8_t type;  /* enum k_obj_type */\n\
+         \x20   uint8_t flags; /* flags at boot */\n\
          };\n\n\
          /* One per object, same index as its entry, in RAM: what changes at run time. */\n\
          struct k_object_state {\n\
          \x20   uint8_t perms[K_OBJ_PERM_BYTES]; /* bit n: thread index n may use the object */\n\
          \x20   uint8_t flags;\n\
          };\n\n\
+         /* One per stack object, in address order, in ROM. */\n\
+         struct k_object_stack {\n\
+         \x20   uintptr_t base; /* the stack object's address (its entry's key) */\n\
+         \x20   uint32_t size;  /* bytes */\n\
+         };\n\n\
          struct k_object_table {\n\
-         \x20   uint32_t magic, version, count, bucket_shift;\n\
-         \x20   uint32_t key_mul, high_mul, mix_mul, slot_mul;\n\
-         \x20   const uint16_t *pilots;\n\
-         \x20   const struct k_object_entry *entries;\n\
-         \x20   struct k_object_state *states;\n\
+         \x20   uint32_t magic, version;\n\
+         \x20   uint32_t count, stack_count, type_count, perm_bytes;\n\
+         \x20   /* The lookup's parameters (see k_object_find_in). */\n\
+         \x20   uint32_t align_mask, mul, high_mul, bucket_shift, slot_mask, reserved;\n\
+         \x20   const struct k_object_entry *const *buckets;\n\
+         \x20   const struct k_object_entry *entries;       /* count, hash-slot order */\n\
+         \x20   struct k_object_state *states;              /* count, same order */\n\
+         \x20   const struct k_object_stack *stacks;        /* stack_count */\n\
+         \x20   const uint32_t *type_sizes;                 /* type_count, by enum k_obj_type */\n\
+         \x20   const uint8_t *thread_free_init;            /* perm_bytes: the free map at boot */\n\
+         \x20   uint8_t *thread_free;                       /* perm_bytes: bit n set, index n free */\n\
          };\n\n\
          extern const struct k_object_table k_object_table;\n\
          extern const char *const k_obj_type_names[K_OBJ_TYPE_COUNT];\n\n\
-         /* The entry for `p`, or NULL if `p` is not a kernel object. Straight-line code: three\n\
-         \x20* multiplies, one pilot load, one multiply-high reduction, one key compare. */\n\
+         /* The entry for `p`, or NULL if `p` is not a kernel object: no loop, one key compare.\n\
+         \x20* Defined with the table (its parameters are constants once the table is known). */\n\
+         const struct k_object_entry *k_object_find(const void *p);\n\n\
+         /* The same lookup reading its parameters from `t`. A table of no objects, or a reservation\n\
+         \x20* not yet filled in, rejects every address. */\n\
          static inline const struct k_object_entry *k_object_find_in(const struct k_object_table *t, const void *p)\n\
          {\n\
          \x20   uintptr_t key = (uintptr_t)p;\n\
-         \x20   if (t->count == 0)\n\
+         \x20   if ((uint32_t)key & t->align_mask)\n\
          \x20       return NULL;\n\
-         \x20   uint32_t h = (uint32_t)key * t->key_mul;\n\
+         \x20   uint32_t x = (uint32_t)key;\n\
          #if UINTPTR_MAX > 0xffffffffu\n\
-         \x20   h ^= (uint32_t)((uint64_t)key >> 32) * t->high_mul;\n\
+         \x20   x ^= (uint32_t)((uint64_t)key >> 32) * t->high_mul;\n\
          #endif\n\
-         \x20   h = (h ^ (h >> 16)) * t->mix_mul;\n\
-         \x20   uint32_t x = (h ^ t->pilots[h >> t->bucket_shift]) * t->slot_mul;\n\
-         \x20   const struct k_object_entry *e = &t->entries[((uint64_t)x * t->count) >> 32];\n\
+         \x20   x ^= x >> 16;\n\
+         \x20   uint64_t h = (uint64_t)x * t->mul;\n\
+         \x20   const struct k_object_entry *e = t->buckets[(uint32_t)h >> t->bucket_shift] + ((uint32_t)(h >> 32) & t->slot_mask);\n\
          \x20   return e->key == key ? e : NULL;\n\
-         }\n\n\
-         static inline const struct k_object_entry *k_object_find(const void *p)\n\
-         {\n\
-         \x20   return k_object_find_in(&k_object_table, p);\n\
          }\n\n\
          /* The run-time state that belongs to `entry`. */\n\
          static inline struct k_object_state *k_object_state_of(const struct k_object_entry *entry)\n\
          {\n\
          \x20   return &k_object_table.states[entry - k_object_table.entries];\n\
+         }\n\n\
+         /* Calls `fn` once per object, in table order. To stop early, loop over\n\
+         \x20* k_object_table.entries[0 .. count) and states[] directly. */\n\
+         static inline void k_object_foreach(void (*fn)(const struct k_object_entry *entry, struct k_object_state *state, void *ctx), void *ctx)\n\
+         {\n\
+         \x20   for (uint32_t i = 0; i < k_object_table.count; i++)\n\
+         \x20       fn(&k_object_table.entries[i], &k_object_table.states[i], ctx);\n\
+         }\n\n",
+    );
+    let stack_types: Vec<String> =
+        types.iter().filter(|t| t.stack).map(|t| format!("entry->type == {}", t.enumerator)).collect();
+    let is_stack = if stack_types.is_empty() { "0".to_owned() } else { stack_types.join(" || ") };
+    let _ = write!(
+        h,
+        "/* The base and size of the stack object `entry`; NULL if it is not a stack of this table\n\
+         \x20* (an entry from elsewhere, such as a kernel's own pool, has no record here). */\n\
+         static inline const struct k_object_stack *k_object_stack_of(const struct k_object_entry *entry)\n\
+         {{\n\
+         \x20   if (!({is_stack}) || entry->data >= k_object_table.stack_count)\n\
+         \x20       return NULL;\n\
+         \x20   const struct k_object_stack *stack = &k_object_table.stacks[entry->data];\n\
+         \x20   return stack->base == entry->key ? stack : NULL;\n\
+         }}\n\n"
+    );
+    h.push_str(
+        "/* Bytes of one object of `type` (a stack type: one element); 0 if unknown. */\n\
+         static inline uint32_t k_object_type_size(unsigned int type)\n\
+         {\n\
+         \x20   return type < k_object_table.type_count ? k_object_table.type_sizes[type] : 0;\n\
+         }\n\n\
+         /* Thread indices for threads created at run time: the static threads' indices are taken\n\
+         \x20* at boot (k_object_table_init). Not synchronised: call with the kernel lock held. */\n\
+         static inline int k_object_thread_index_alloc(void)\n\
+         {\n\
+         \x20   for (uint32_t i = 0; i < k_object_table.perm_bytes; i++) {\n\
+         \x20       uint8_t bits = k_object_table.thread_free[i];\n\
+         \x20       if (bits != 0) {\n\
+         \x20           unsigned int bit = (unsigned int)__builtin_ctz(bits);\n\
+         \x20           k_object_table.thread_free[i] = (uint8_t)(bits & (bits - 1u));\n\
+         \x20           return (int)(i * 8u + bit);\n\
+         \x20       }\n\
+         \x20   }\n\
+         \x20   return -1;\n\
+         }\n\n\
+         static inline void k_object_thread_index_free(unsigned int index)\n\
+         {\n\
+         \x20   if (index < k_object_table.perm_bytes * 8u)\n\
+         \x20       k_object_table.thread_free[index / 8u] |= (uint8_t)(1u << (index % 8u));\n\
+         }\n\n\
+         /* Sets up the RAM part: each object's flags and the free map as they are at boot. */\n\
+         static inline void k_object_table_init(void)\n\
+         {\n\
+         \x20   for (uint32_t i = 0; i < k_object_table.count; i++)\n\
+         \x20       k_object_table.states[i].flags = k_object_table.entries[i].flags;\n\
+         \x20   for (uint32_t i = 0; i < k_object_table.perm_bytes; i++)\n\
+         \x20       k_object_table.thread_free[i] = k_object_table.thread_free_init[i];\n\
          }\n\n\
          #endif /* KOBJECT_TABLE_H */\n",
     );
@@ -114,27 +193,37 @@ pub fn write_type_names(types: &[CType]) -> String {
     c
 }
 
+fn rom(part: u8) -> String {
+    format!("__attribute__((section(\"{ROM_SECTION}.{part}\"), used))")
+}
+
+fn ram(part: u8) -> String {
+    format!("__attribute__((section(\"{RAM_SECTION}.{part}\"), used))")
+}
+
 /// `kobject_table.c` for relink mode: the table as initialised data whose bytes equal
-/// [`ObjectTable::encode_rom`] once linked at the reserved sections.
+/// [`ObjectTable::encode_rom`] once linked at the reserved sections, and `k_object_find` with
+/// the table's parameters as constants.
 pub fn write_table(table: &ObjectTable, types: &[CType]) -> String {
+    let layout = table.layout;
     let count = table.slots.len();
+    let stacks = table.stacks.len();
     let mut c = String::from(
         "/* Generated by kobject-scan from the linked image's DWARF. Do not edit. */\n\
          #include \"kobject_table.h\"\n\n",
     );
-    let rom = |part: u8| format!("__attribute__((section(\"{ROM_SECTION}.{part}\"), used))");
     let type_name = |id: u8| match id {
         0 => "K_OBJ_ANY".to_owned(),
         id => types.get(usize::from(id) - 1).map_or_else(|| id.to_string(), |t| t.enumerator.clone()),
     };
-    let key_suffix = if table.layout.pointer_bytes == 8 { "ull" } else { "u" };
+    let suffix = if layout.pointer_bytes == 8 { "ull" } else { "u" };
 
     if count > 0 {
-        let _ = writeln!(c, "static const struct k_object_entry entries[{count}] {} = {{", rom(1));
+        let _ = writeln!(c, "static const struct k_object_entry k_obj_entries[{count}] {} = {{", rom(1));
         for o in &table.slots {
             let _ = writeln!(
                 c,
-                "    {{ {:#x}{key_suffix}, {}u, {}, {:#04x}, 0 }},",
+                "    {{ {:#x}{suffix}, {}u, {}, {:#04x} }},",
                 o.address,
                 o.data,
                 type_name(o.type_id),
@@ -142,67 +231,248 @@ pub fn write_table(table: &ObjectTable, types: &[CType]) -> String {
             );
         }
         c.push_str("};\n\n");
-        let _ = writeln!(
-            c,
-            "static struct k_object_state states[{count}] __attribute__((section(\"{RAM_SECTION}\"), used));\n"
-        );
     }
-    let _ = writeln!(c, "static const uint16_t pilots[{}] {} = {{", table.mphf.pilots.len(), rom(2));
-    for row in table.mphf.pilots.chunks(12) {
-        let cells: Vec<String> = row.iter().map(u16::to_string).collect();
-        let _ = writeln!(c, "    {},", cells.join(", "));
+    let _ = writeln!(
+        c,
+        "const struct k_object_entry *const k_obj_buckets[{}] {} = {{",
+        table.mphf.offsets.len(),
+        rom(2)
+    );
+    let cells: Vec<String> = table
+        .mphf
+        .offsets
+        .iter()
+        .map(|o| {
+            // No entries: point at the header, whose magic no key 0 equals.
+            if count == 0 {
+                "(const struct k_object_entry *)&k_object_table".to_owned()
+            } else {
+                format!("&k_obj_entries[{o}]")
+            }
+        })
+        .collect();
+    for row in cells.chunks(8) {
+        let _ = writeln!(c, "    {},", row.join(", "));
     }
     c.push_str("};\n\n");
-
+    if stacks > 0 {
+        let _ = writeln!(c, "static const struct k_object_stack k_obj_stacks[{stacks}] {} = {{", rom(3));
+        for s in &table.stacks {
+            let _ = writeln!(c, "    {{ {:#x}{suffix}, {}u }},", s.base, s.size);
+        }
+        c.push_str("};\n\n");
+    }
+    let _ = writeln!(c, "static const uint32_t k_obj_type_sizes[{}] {} = {{", table.type_sizes.len(), rom(4));
+    let sizes: Vec<String> = table.type_sizes.iter().map(|s| format!("{s}u")).collect();
+    let _ = writeln!(c, "    {},\n}};\n", sizes.join(", "));
+    let perm_bytes = table.thread_free.len();
+    if perm_bytes > 0 {
+        let _ = writeln!(c, "static const uint8_t k_obj_thread_free_init[{perm_bytes}] {} = {{", rom(5));
+        let bytes: Vec<String> = table.thread_free.iter().map(|b| format!("{b:#04x}")).collect();
+        let _ = writeln!(c, "    {},\n}};\n", bytes.join(", "));
+    }
+    // One object, so that the compiler cannot align the free map away from the states.
+    if count > 0 || perm_bytes > 0 {
+        c.push_str("static struct {\n");
+        if count > 0 {
+            let _ = writeln!(c, "    struct k_object_state states[{count}];");
+        }
+        if perm_bytes > 0 {
+            let _ = writeln!(c, "    uint8_t thread_free[{perm_bytes}];");
+        }
+        let _ = writeln!(c, "}} k_obj_ram {};", ram(0));
+    }
+    let or_null = |present: bool, name: &str| if present { name.to_owned() } else { "NULL".to_owned() };
     let m = &table.mphf;
-    let (entries, states) = if count > 0 {
-        ("entries".to_owned(), "states".to_owned())
-    } else {
-        // No arrays: point where they would start, as the patcher does.
-        ("(const struct k_object_entry *)(&k_object_table + 1)".to_owned(), "NULL".to_owned())
-    };
     let _ = write!(
         c,
-        "const struct k_object_table k_object_table {} = {{\n\
+        "\nconst struct k_object_table k_object_table {} = {{\n\
          \x20   .magic = K_OBJ_TABLE_MAGIC,\n\
          \x20   .version = K_OBJ_TABLE_VERSION,\n\
          \x20   .count = {count}u,\n\
-         \x20   .bucket_shift = {}u,\n\
-         \x20   .key_mul = {:#010x}u,\n\
+         \x20   .stack_count = {stacks}u,\n\
+         \x20   .type_count = {}u,\n\
+         \x20   .perm_bytes = {perm_bytes}u,\n\
+         \x20   .align_mask = {:#010x}u,\n\
+         \x20   .mul = {:#010x}u,\n\
          \x20   .high_mul = {:#010x}u,\n\
-         \x20   .mix_mul = {:#010x}u,\n\
-         \x20   .slot_mul = {:#010x}u,\n\
-         \x20   .pilots = pilots,\n\
-         \x20   .entries = {entries},\n\
-         \x20   .states = {states},\n\
-         }};\n",
+         \x20   .bucket_shift = {}u,\n\
+         \x20   .slot_mask = {:#x}u,\n\
+         \x20   .buckets = k_obj_buckets,\n\
+         \x20   .entries = {},\n\
+         \x20   .states = {},\n\
+         \x20   .stacks = {},\n\
+         \x20   .type_sizes = k_obj_type_sizes,\n\
+         \x20   .thread_free_init = {},\n\
+         \x20   .thread_free = {},\n\
+         }};\n\n",
         rom(0),
-        m.bucket_shift(),
-        m.key_mul,
+        table.type_sizes.len(),
+        table.align_mask,
+        m.mul,
         m.high_mul,
-        m.mix_mul,
-        m.slot_mul,
+        m.bucket_shift(),
+        m.slot_mask(),
+        or_null(count > 0, "k_obj_entries"),
+        or_null(count > 0, "k_obj_ram.states"),
+        or_null(stacks > 0, "k_obj_stacks"),
+        or_null(perm_bytes > 0, "k_obj_thread_free_init"),
+        or_null(perm_bytes > 0, "k_obj_ram.thread_free"),
+    );
+    write_constant_lookup(&mut c, table);
+    c
+}
+
+/// `k_object_find` with the table's parameters folded in.
+fn write_constant_lookup(c: &mut String, table: &ObjectTable) {
+    let m = &table.mphf;
+    if table.slots.is_empty() {
+        c.push_str(
+            "const struct k_object_entry *k_object_find(const void *p)\n{\n    (void)p;\n    return NULL;\n}\n",
+        );
+        return;
+    }
+    // The instruction-level lookup assumes 4-byte addresses and 8-byte entries.
+    let thumb2 = table.layout.pointer_bytes == 4;
+    if thumb2 {
+        let _ = writeln!(c, "{THUMB2_M}");
+        c.push_str(
+            "/* r0 = key; r1, r2 = multiplier, bucket pointers; r3:r1 = product; r2 = the bucket's\n\
+             \x20* first entry; r1 = offset in the bucket. */\n\
+             __attribute__((naked)) const struct k_object_entry *k_object_find(const void *p)\n{\n\
+             \x20   (void)p;\n    __asm__(\n",
+        );
+        let mut asm: Vec<String> = Vec::new();
+        let align_bits = table.align_mask.trailing_ones();
+        if align_bits > 0 {
+            asm.push(format!("lsls r1, r0, #{}", 32 - align_bits));
+            asm.push("bne 1f".into());
+        }
+        asm.extend([
+            "ldrd r1, r2, 2f".to_owned(),
+            "eor r3, r0, r0, lsr #16".into(),
+            "umull r3, r1, r3, r1".into(),
+            format!("lsrs r3, r3, #{}", m.bucket_shift()),
+            "ldr r2, [r2, r3, lsl #2]".into(),
+        ]);
+        if m.slot_bits > 0 {
+            asm.extend([
+                format!("ubfx r1, r1, #0, #{}", m.slot_bits),
+                "ldr r3, [r2, r1, lsl #3]".into(),
+                "cmp r3, r0".into(),
+                "bne 1f".into(),
+                "add r0, r2, r1, lsl #3".into(),
+            ]);
+        } else {
+            asm.extend([
+                "ldr r3, [r2]".to_owned(),
+                "cmp r3, r0".into(),
+                "bne 1f".into(),
+                "mov r0, r2".into(),
+            ]);
+        }
+        asm.extend([
+            "bx lr".to_owned(),
+            "1: movs r0, #0".into(),
+            "bx lr".into(),
+            ".p2align 2".into(),
+            format!("2: .word {:#010x}", m.mul),
+            ".word k_obj_buckets".into(),
+        ]);
+        for line in asm {
+            let _ = writeln!(c, "        \"{line}\\n\"");
+        }
+        c.push_str("    );\n}\n#else\n");
+    }
+    let high = if table.layout.pointer_bytes == 8 {
+        format!("    x ^= (uint32_t)((uint64_t)key >> 32) * {:#010x}u;\n", m.high_mul)
+    } else {
+        String::new()
+    };
+    let _ = write!(
+        c,
+        "const struct k_object_entry *k_object_find(const void *p)\n{{\n\
+         \x20   uintptr_t key = (uintptr_t)p;\n\
+         \x20   if ((uint32_t)key & {:#010x}u)\n\
+         \x20       return NULL;\n\
+         \x20   uint32_t x = (uint32_t)key;\n\
+         {high}\
+         \x20   x ^= x >> 16;\n\
+         \x20   uint64_t h = (uint64_t)x * {:#010x}u;\n\
+         \x20   const struct k_object_entry *e = k_obj_buckets[(uint32_t)h >> {}] + ((uint32_t)(h >> 32) & {:#x}u);\n\
+         \x20   return e->key == key ? e : NULL;\n\
+         }}\n{}",
+        table.align_mask,
+        m.mul,
+        m.bucket_shift(),
+        m.slot_mask(),
+        if thumb2 { "#endif\n" } else { "" },
+    );
+}
+
+/// `kobject_table.c` for the first link: space of exactly the final table's size for `count`
+/// objects and `stacks` stacks, under the same symbol and sections, so that patching or
+/// relinking with the real table moves nothing; and `k_object_find` reading the table's
+/// parameters. Until filled in, the header rejects every address: its mask admits only
+/// address 0, whose lookup reads the `buckets` field itself as its one entry, and that
+/// field (a non-zero address) is not 0.
+pub fn write_placeholder(count: usize, stacks: usize, layout: &Layout) -> String {
+    let rom_rest = layout.rom_size(count, stacks) - layout.header_size();
+    let ram_bytes = layout.ram_size(count);
+    let mut c = format!(
+        "/* Generated by kobject-scan: space for an object table of {count} objects, {stacks} of them stacks.\n\
+         \x20* Do not edit. */\n\
+         #include \"kobject_table.h\"\n\n\
+         const struct k_object_table k_object_table {} = {{\n\
+         \x20   .align_mask = 0xffffffffu,\n\
+         \x20   .buckets = (const struct k_object_entry *const *)&k_object_table.buckets,\n\
+         }};\n\
+         static const uint8_t reserved_rom[{rom_rest}] {} = {{ 0 }};\n",
+        rom(0),
+        rom(1)
+    );
+    if ram_bytes > 0 {
+        let _ = writeln!(c, "static uint8_t reserved_ram[{ram_bytes}] {};", ram(0));
+    }
+    c.push_str(&format!("\n{THUMB2_M}\n"));
+    c.push_str(TABLE_DRIVEN_THUMB2);
+    c.push_str(
+        "#else\n\
+         const struct k_object_entry *k_object_find(const void *p)\n{\n\
+         \x20   return k_object_find_in(&k_object_table, p);\n}\n#endif\n",
     );
     c
 }
 
-/// `kobject_table.c` for the first link: zeroed space of exactly the final table's size for
-/// `count` objects, under the same symbol and sections, so that patching or relinking with the
-/// real table moves nothing.
-pub fn write_placeholder(count: usize, layout: &Layout) -> String {
-    let rom_rest = layout.rom_size(count) - layout.header_size();
-    let ram = layout.ram_size(count);
-    let mut c = format!(
-        "/* Generated by kobject-scan: space for an object table of {count} objects. Do not edit. */\n\
-         #include \"kobject_table.h\"\n\n\
-         const struct k_object_table k_object_table __attribute__((section(\"{ROM_SECTION}.0\"), used)) = {{ 0 }};\n\
-         static const uint8_t reserved_rom[{rom_rest}] __attribute__((section(\"{ROM_SECTION}.1\"), used)) = {{ 0 }};\n"
+/// [`k_object_find_in`] over `k_object_table` as instructions: the header's words are at fixed
+/// offsets (align_mask 24, mul 28, bucket_shift 36, slot_mask 40, buckets 48).
+const TABLE_DRIVEN_THUMB2: &str =
+    "/* r0 = key; r1 = the table; r2, r3 = parameters, then the product; ip = the bucket's
+ * first entry. */
+__attribute__((naked)) const struct k_object_entry *k_object_find(const void *p)
+{
+    (void)p;
+    __asm__(
+        \"ldr r1, =k_object_table\\n\"
+        \"ldrd r2, r3, [r1, #24]\\n\"
+        \"tst r0, r2\\n\"
+        \"bne 1f\\n\"
+        \"eor r2, r0, r0, lsr #16\\n\"
+        \"umull r2, r3, r2, r3\\n\"
+        \"ldr ip, [r1, #36]\\n\"
+        \"lsr r2, r2, ip\\n\"
+        \"ldr ip, [r1, #48]\\n\"
+        \"ldr ip, [ip, r2, lsl #2]\\n\"
+        \"ldr r2, [r1, #40]\\n\"
+        \"and r3, r3, r2\\n\"
+        \"ldr r2, [ip, r3, lsl #3]\\n\"
+        \"cmp r2, r0\\n\"
+        \"bne 1f\\n\"
+        \"add r0, ip, r3, lsl #3\\n\"
+        \"bx lr\\n\"
+        \"1: movs r0, #0\\n\"
+        \"bx lr\\n\"
+        \".ltorg\\n\"
     );
-    if ram > 0 {
-        let _ = writeln!(
-            c,
-            "static uint8_t reserved_ram[{ram}] __attribute__((section(\"{RAM_SECTION}\"), used));"
-        );
-    }
-    c
 }
+";

@@ -1,5 +1,7 @@
 //! The object table as Rust source, for Rust kernels and firmware crates: the same hash, the
 //! same slots and the same answers as the C table, as `static` data and a `find` function.
+//! The buckets hold slot numbers rather than entry addresses, which Rust cannot know when the
+//! source is generated; the lookup adds them to the in-bucket offset the same way.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -27,25 +29,35 @@ pub fn write_table(table: &ObjectTable, types: &[CType]) -> Result<String, syn::
     };
     let entries = table.slots.iter().map(|o| {
         let key = Literal::u64_unsuffixed(o.address);
-        let data = Literal::u32_unsuffixed(o.data);
+        let data = Literal::u16_unsuffixed(o.data);
         let flags = Literal::u8_unsuffixed(o.flags);
         let obj_type = variant_of(o.type_id);
         quote! { ObjEntry { key: #key, data: #data, obj_type: #obj_type, flags: #flags } }
     });
+    let stacks = table.stacks.iter().map(|s| {
+        let base = Literal::u64_unsuffixed(s.base);
+        let size = Literal::u32_unsuffixed(s.size);
+        quote! { Stack { base: #base, size: #size } }
+    });
+    let stack_count = table.stacks.len();
+    let sizes = table.type_sizes.iter().map(|&s| Literal::u32_unsuffixed(s));
+    let type_count = table.type_sizes.len();
+    let free = table.thread_free.iter().map(|&b| Literal::u8_unsuffixed(b));
+    let perm_bytes = table.thread_free.len();
     let m = &table.mphf;
     let count = m.len as usize;
-    let pilots = m.pilots.iter().map(|&p| Literal::u16_unsuffixed(p));
-    let bucket_count = m.pilots.len();
-    let (key_mul, high_mul, mix_mul, slot_mul) = (
-        Literal::u32_unsuffixed(m.key_mul),
+    let offsets = m.offsets.iter().map(|&o| Literal::u32_unsuffixed(o));
+    let bucket_count = m.offsets.len();
+    let (align_mask, mul, high_mul) = (
+        Literal::u32_unsuffixed(table.align_mask),
+        Literal::u32_unsuffixed(m.mul),
         Literal::u32_unsuffixed(m.high_mul),
-        Literal::u32_unsuffixed(m.mix_mul),
-        Literal::u32_unsuffixed(m.slot_mul),
     );
-    let shift = Literal::u32_unsuffixed(m.bucket_shift());
+    let (shift, slot_mask) =
+        (Literal::u32_unsuffixed(m.bucket_shift()), Literal::u32_unsuffixed(m.slot_mask()));
     let high_half = match m.key_width {
         KeyWidth::Bits32 => quote! {},
-        KeyWidth::Bits64 => quote! { h ^= ((key as u64 >> 32) as u32).wrapping_mul(#high_mul); },
+        KeyWidth::Bits64 => quote! { x ^= ((key as u64 >> 32) as u32).wrapping_mul(#high_mul); },
     };
 
     let file = quote! {
@@ -62,32 +74,49 @@ pub fn write_table(table: &ObjectTable, types: &[CType]) -> Result<String, syn::
         /// Type names for reports, indexed by `ObjType as usize`.
         pub const TYPE_NAMES: &[&str] = &["any", #(#names),*];
 
+        /// Bytes of one object of each type (a stack type: one element), by `ObjType as usize`.
+        pub static TYPE_SIZES: [u32; #type_count] = [#(#sizes),*];
+
         /// What the table knows about one object.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub struct ObjEntry {
             pub key: usize,
-            pub data: u32,
+            /// Threads: thread index; stacks: index into `STACKS`; otherwise 0.
+            pub data: u16,
             pub obj_type: ObjType,
             pub flags: u8,
+        }
+
+        /// One stack object.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct Stack {
+            pub base: usize,
+            pub size: u32,
         }
 
         /// Objects in hash-slot order.
         pub static ENTRIES: [ObjEntry; #count] = [#(#entries),*];
 
-        static PILOTS: [u16; #bucket_count] = [#(#pilots),*];
+        /// Stack objects in address order.
+        pub static STACKS: [Stack; #stack_count] = [#(#stacks),*];
+
+        /// Bit `n` set: thread index `n` is not taken by a static thread.
+        pub static THREAD_FREE_AT_BOOT: [u8; #perm_bytes] = [#(#free),*];
+
+        static BUCKETS: [u32; #bucket_count] = [#(#offsets),*];
 
         /// The entry for the object at `key`, or `None` if no kernel object lives there.
         #[inline]
         pub fn find(key: usize) -> Option<&'static ObjEntry> {
-            if ENTRIES.is_empty() {
+            if key as u32 & #align_mask != 0 {
                 return None;
             }
-            let mut h = (key as u32).wrapping_mul(#key_mul);
+            let mut x = key as u32;
             #high_half
-            let h = (h ^ (h >> 16)).wrapping_mul(#mix_mul);
-            let x = (h ^ u32::from(PILOTS[(h >> #shift) as usize])).wrapping_mul(#slot_mul);
-            let slot = ((u64::from(x) * ENTRIES.len() as u64) >> 32) as usize;
-            ENTRIES.get(slot).filter(|e| e.key == key)
+            x ^= x >> 16;
+            let h = u64::from(x) * #mul;
+            let slot = BUCKETS[(h as u32 >> #shift) as usize] + ((h >> 32) as u32 & #slot_mask);
+            ENTRIES.get(slot as usize).filter(|e| e.key == key)
         }
     };
     let parsed: syn::File = syn::parse2(file)?;

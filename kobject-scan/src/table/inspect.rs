@@ -29,7 +29,10 @@ pub struct TableRow {
     pub type_name: String,
     pub type_id: u8,
     pub flags: u8,
-    pub data: u32,
+    pub data: u16,
+    /// Stacks: the bytes of the stack record the data word indexes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack_size: Option<u32>,
 }
 
 /// The table of an image, decoded, rows sorted by address.
@@ -38,17 +41,23 @@ pub struct ImageTable {
     #[serde(skip)]
     pub table: ObjectTable,
     pub rows: Vec<TableRow>,
-    /// Permission bytes per object, from the RAM part's size (0 for an empty table).
-    pub perm_bytes: u64,
+    /// Permission bytes per object (and of the thread-index free map).
+    pub perm_bytes: u32,
+    /// Bytes of one object of each type, by type id.
+    pub type_sizes: Vec<u32>,
+    /// Thread indices free at boot.
+    pub free_thread_indices: Vec<u32>,
 }
 
 /// Decodes the object table of the ELF `elf`.
 pub fn inspect(elf: &[u8]) -> Result<ImageTable, InspectError> {
     let file = object::File::parse(elf)?;
+    // The counts come from the table's header.
     let layout = Layout {
         pointer_bytes: if file.is_64() { 8 } else { 4 },
         big_endian: !file.is_little_endian(),
         perm_bytes: 0,
+        type_count: 0,
     };
     let (address, _) = find_symbol(&file, "k_object_table")?;
     let bytes = bytes_at(&file, address).ok_or(InspectError::NoData { symbol: "k_object_table", address })?;
@@ -70,15 +79,20 @@ pub fn inspect(elf: &[u8]) -> Result<ImageTable, InspectError> {
             type_id: o.type_id,
             flags: o.flags,
             data: o.data,
+            stack_size: table.stacks.get(usize::from(o.data)).filter(|s| s.base == o.address).map(|s| s.size),
         })
         .collect();
     rows.sort_by_key(|r| r.address);
-    let ram_size = file.section_by_name(super::emit_c::RAM_SECTION).map_or(0, |s| s.size());
-    let perm_bytes = match table.slots.len() as u64 {
-        0 => 0,
-        n => (ram_size / n).saturating_sub(1),
-    };
-    Ok(ImageTable { table, rows, perm_bytes })
+    let free_thread_indices = (0..table.thread_free.len() as u32 * 8)
+        .filter(|&i| table.thread_free[(i / 8) as usize] & (1 << (i % 8)) != 0)
+        .collect();
+    Ok(ImageTable {
+        perm_bytes: table.layout.perm_bytes,
+        type_sizes: table.type_sizes.clone(),
+        free_thread_indices,
+        table,
+        rows,
+    })
 }
 
 /// Address and size of the symbol `name`.
@@ -161,12 +175,16 @@ pub fn format_rows(rows: &[TableRow], pointer_bytes: u8) -> String {
     let width = usize::from(pointer_bytes) * 2 + 2;
     let mut out = format!("{:<width$}  {:<24}  {:<5}  {:>10}  symbol\n", "address", "type", "flags", "data");
     for r in rows {
+        let data = match r.stack_size {
+            Some(size) => format!("{} ({size} B)", r.data),
+            None => r.data.to_string(),
+        };
         out.push_str(&format!(
             "{:<width$}  {:<24}  {:#04x}   {:>10}  {}\n",
             format!("{:#0w$x}", r.address, w = width),
             r.type_name,
             r.flags,
-            r.data,
+            data,
             r.symbol
         ));
     }

@@ -9,16 +9,17 @@
 //!
 //! # The two-pass build
 //!
-//! The table's size depends only on the object count `N` ([`Layout::rom_size`],
-//! [`Layout::ram_size`]), and the linker script puts its sections after every kernel object.
-//! So:
+//! The table's size depends only on the object and stack counts ([`Layout::rom_size`],
+//! [`Layout::ram_size`]) and the manifest, and the linker script puts its sections after every
+//! kernel object. So:
 //!
-//! 1. Link with [`emit_c::write_placeholder`] for any count (0 the first time): object
+//! 1. Link with [`emit_c::write_placeholder`] for any counts (0 the first time): object
 //!    addresses are final.
 //! 2. Scan; build the table ([`build`]).
 //! 3. Either relink with [`emit_c::write_table`] (relink mode), or relink with the placeholder
-//!    for the real `N` and write the table's bytes into it ([`patch_image`], patch mode). Both
-//!    give the same bytes.
+//!    for the real counts and write the table's bytes into it ([`patch_image`], patch mode).
+//!    Both give the same bytes, provided relink mode keeps the table's ROM section where the
+//!    first link put it (its `k_object_find` is shorter, which moves later flash contents).
 //! 4. [`verify_image`]: rescan the final image, decode its table, compare object by object.
 
 pub mod emit_c;
@@ -30,7 +31,7 @@ pub mod mphf;
 pub mod patch;
 
 pub use emit_c::CType;
-pub use layout::{Layout, ObjectTable, TableObject};
+pub use layout::{Contents, Layout, ObjectTable, StackRecord, TableObject};
 pub use mphf::{KeyWidth, Mphf};
 
 use crate::{Inventory, Manifest};
@@ -71,8 +72,8 @@ pub fn manifest_files(manifest: &Manifest) -> Result<Vec<(&'static str, String)>
 /// Builds the table for a scanned image.
 pub fn build(inventory: &Inventory, manifest: &Manifest) -> Result<Built, Error> {
     let types = inventory::c_types(manifest)?;
-    let objects = inventory::table_objects(inventory, &types)?;
-    let table = ObjectTable::build(&objects, inventory::layout(inventory, manifest))?;
+    let contents = inventory::contents(inventory, manifest, &types)?;
+    let table = ObjectTable::build(contents, inventory::layout(inventory, manifest))?;
     Ok(Built { table, types })
 }
 
@@ -92,12 +93,12 @@ pub fn verify_image(elf: &[u8], manifest: &Manifest) -> Result<Built, Error> {
     let layout = inventory::layout(&rescan, manifest);
     let table = patch::read_table(elf, layout)?;
     let types = inventory::c_types(manifest)?;
-    let mut problems = inventory::verify(&rescan, &table, &types)?;
+    let mut problems = inventory::verify(&rescan, manifest, &table, &types)?;
     let reserved = patch::locate(elf)?;
     let ram_needed = layout.ram_size(table.slots.len()) as u64;
     if reserved.ram_size != ram_needed {
         problems.push(format!(
-            "section {} holds {} bytes, {} objects with {} permission bytes need {ram_needed}",
+            "section {} holds {} bytes, {} objects with {} permission bytes (and the free map) need {ram_needed}",
             emit_c::RAM_SECTION,
             reserved.ram_size,
             table.slots.len(),

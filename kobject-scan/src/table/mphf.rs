@@ -1,38 +1,48 @@
-//! A minimal perfect hash over object addresses, cheap to evaluate on a Cortex-M3.
+//! A minimal perfect hash over object addresses, shaped so that the Cortex-M3 lookup is as
+//! short as it can be: one 32×32→64 multiply, one bucket load, one add, one key compare.
 //!
-//! Every key is mapped to a distinct slot in `0..N` (no holes), so the table the kernel indexes
-//! has exactly one entry per object. The lookup is straight-line code: three 32-bit multiplies,
-//! a shift for the bucket, one 16-bit pilot load, one multiply-high range reduction and one key
-//! compare at the end.
+//! Every key maps to a distinct slot in `0..N` (no holes), so the table the kernel indexes has
+//! exactly one entry per object.
 //!
 //! ```text
-//! h    = lo(key) * key_mul  [^ hi(key) * high_mul  on 64-bit targets]
-//! h    = (h ^ (h >> 16)) * mix_mul     // fold high bits down, then spread them up again
-//! b    = h >> (32 - bucket_bits)       // which bucket: the top bits
-//! x    = (h ^ pilot[b]) * slot_mul
-//! slot = (x * len) >> 32
+//! x      = lo(key) [^ hi(key) * high_mul  on 64-bit targets]
+//! x      = x ^ (x >> 16)                  // high address bits reach the bucket bits
+//! p      = x * mul                        // 64-bit product
+//! bucket = lo(p) >> (32 - bucket_bits)
+//! slot   = offset[bucket] + (hi(p) & (2^slot_bits - 1))
 //! ```
 //!
-//! Buckets hold about [`KEYS_PER_BUCKET`] keys. Building places the buckets largest first and,
-//! for each, searches the smallest pilot that sends all its keys to free slots. The last,
-//! single-key buckets may find no free slot among their 65,536 pilots once `N` is large; such a
-//! bucket takes the slot of another single-key bucket, which then searches again (a short
-//! eviction chain, as in cuckoo hashing). The bucket count depends only on `N`, so a table's
-//! size is known before its keys are: the first link can reserve exactly the space the final
-//! table takes. Multipliers come from a fixed seed sequence, so the same keys always give the
-//! same table.
+//! Each bucket's keys keep their in-bucket offsets `hi(p) & mask`; building chooses where the
+//! bucket starts (`offset`) so that all its keys land on free slots. `offset` never exceeds
+//! `N - 2^slot_bits`, so any address, object or not, reads a slot inside the table: the kernel
+//! stores `&entries[offset]` per bucket and adds the offset scaled by the entry size, with no
+//! bounds check. The in-bucket offset range is the largest power of two up to `N / 2`, the
+//! bucket count the smallest power of two from `N`, so two keys of one bucket rarely share an
+//! offset; when they do, or when the buckets do not tile the slots, other multipliers are tried.
+//!
+//! Building places the buckets that reach the first and last slots first (only keys with
+//! offset 0 reach slot 0, only keys with the largest offset reach slot `N - 1`), then the other
+//! multi-key buckets largest first from a pseudo-random start, evicting smaller ones when none
+//! fits (as in cuckoo hashing), then the single-key buckets, which can go anywhere their offset
+//! allows, by earliest deadline. Both counts depend only on `N`, so a table's size is known
+//! before its keys are: the first link can reserve exactly the space the final table takes.
+//! Multipliers come from a fixed seed sequence, so the same keys always give the same table.
 
 use thiserror::Error;
 
-/// Average bucket load; more means fewer pilots but a longer search for the last buckets.
-pub const KEYS_PER_BUCKET: usize = 3;
-
-/// How many multiplier pairs are tried before giving up. Each try succeeds with high
-/// probability; failing all of them means the keys are not distinct after hashing.
-const MAX_ATTEMPTS: u64 = 64;
+/// How many multipliers are tried before giving up. Each try succeeds with high probability;
+/// failing all of them means the keys are not distinct after hashing.
+const MAX_ATTEMPTS: u64 = 256;
 
 /// The first seed of the multiplier sequence: fixed so that output is reproducible.
 const SEED: u64 = 0x5245_5452_4f46_4954;
+
+/// Slots at each end of the table that are covered with multi-key buckets before anything
+/// else: the outermost slots can be reached by few keys, and single keys cannot cover them all.
+const EDGE_SLOTS: usize = 32;
+
+/// Start positions a multi-key bucket tries before it evicts others.
+const PLACEMENT_TRIES: usize = 1024;
 
 /// Why no table could be built.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -43,7 +53,7 @@ pub enum BuildError {
     KeyTooWide { key: u64, bits: u32 },
     #[error("{0} keys: more than a 32-bit slot index can hold")]
     TooManyKeys(usize),
-    #[error("no perfect hash found for {keys} keys after {attempts} multiplier pairs")]
+    #[error("no perfect hash found for {keys} keys after {attempts} multipliers")]
     NotFound { keys: usize, attempts: u64 },
 }
 
@@ -58,27 +68,32 @@ pub enum KeyWidth {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mphf {
     pub key_width: KeyWidth,
-    pub key_mul: u32,
+    pub mul: u32,
     /// Multiplier for the high half of 64-bit keys; unused for 32-bit keys.
     pub high_mul: u32,
-    pub mix_mul: u32,
-    pub slot_mul: u32,
     /// log2 of the bucket count (a power of two, so the bucket is a shift of the hash).
     pub bucket_bits: u32,
+    /// log2 of the in-bucket offset range.
+    pub slot_bits: u32,
     pub len: u32,
-    /// One pilot per bucket; `pilots.len()` is the bucket count.
-    pub pilots: Vec<u16>,
+    /// Per bucket, the slot its in-bucket offsets count from; at most `len - 2^slot_bits`.
+    pub offsets: Vec<u32>,
 }
 
 /// The bucket count for `n` keys: a power of two, at least 2 so that the bucket is always a
-/// shift by less than 32, holding at most [`KEYS_PER_BUCKET`] keys on average.
+/// shift by less than 32, and at least `n`.
 pub fn bucket_count(n: usize) -> usize {
-    n.div_ceil(KEYS_PER_BUCKET).max(2).next_power_of_two()
+    n.max(2).next_power_of_two()
 }
 
-#[inline]
-fn mul_high(a: u32, b: u32) -> u32 {
-    ((u64::from(a) * u64::from(b)) >> 32) as u32
+/// log2 of the in-bucket offset range for `n` keys: the largest power of two up to `n / 2`
+/// (0 below 4 keys: every key then needs a bucket of its own).
+pub fn slot_bits(n: usize) -> u32 {
+    if n < 4 {
+        0
+    } else {
+        (n / 2).ilog2()
+    }
 }
 
 impl Mphf {
@@ -91,41 +106,40 @@ impl Mphf {
                 return Err(BuildError::KeyTooWide { key, bits: 32 });
             }
         }
+        // Placing keys in sorted order makes the result independent of the caller's order.
         let mut sorted = keys.to_vec();
         sorted.sort_unstable();
         if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
             return Err(BuildError::DuplicateKey(pair[0]));
         }
-        // Placing keys in sorted order makes the result independent of the caller's order.
 
         let mut seeds = SplitMix(SEED);
         let mut search = Search::new(n);
         for _ in 0..MAX_ATTEMPTS {
             let mut candidate = Mphf {
                 key_width,
-                key_mul: seeds.next_odd(),
+                mul: seeds.next_odd(),
                 high_mul: if key_width == KeyWidth::Bits64 { seeds.next_odd() } else { 0 },
-                mix_mul: seeds.next_odd(),
-                slot_mul: seeds.next_odd(),
                 bucket_bits: bucket_count(n).trailing_zeros(),
+                slot_bits: slot_bits(n),
                 len,
-                pilots: vec![0; bucket_count(n)],
+                offsets: vec![0; bucket_count(n)],
             };
-            if search.place(&mut candidate, &sorted) {
+            if n == 0 || search.place(&mut candidate, &sorted) {
                 return Ok(candidate);
             }
         }
         Err(BuildError::NotFound { keys: n, attempts: MAX_ATTEMPTS })
     }
 
-    /// The first hash stage: a key folded and mixed to 32 bits.
+    /// A key folded to 32 bits, its high bits mixed into the low half.
     #[inline]
-    pub fn key_hash(&self, key: u64) -> u32 {
-        let mut h = (key as u32).wrapping_mul(self.key_mul);
+    pub fn fold(&self, key: u64) -> u32 {
+        let mut x = key as u32;
         if self.key_width == KeyWidth::Bits64 {
-            h ^= ((key >> 32) as u32).wrapping_mul(self.high_mul);
+            x ^= ((key >> 32) as u32).wrapping_mul(self.high_mul);
         }
-        (h ^ (h >> 16)).wrapping_mul(self.mix_mul)
+        x ^ (x >> 16)
     }
 
     /// The shift that leaves a hash's top `bucket_bits` bits: the bucket index.
@@ -133,14 +147,16 @@ impl Mphf {
         32 - self.bucket_bits
     }
 
-    #[inline]
-    fn bucket_of(&self, h: u32) -> usize {
-        (h >> self.bucket_shift()) as usize
+    /// The mask that leaves the in-bucket offset of a hash's high word.
+    pub fn slot_mask(&self) -> u32 {
+        (1u32 << self.slot_bits) - 1
     }
 
+    /// A key's bucket and in-bucket offset.
     #[inline]
-    fn slot_with_pilot(&self, h: u32, pilot: u16) -> u32 {
-        mul_high((h ^ u32::from(pilot)).wrapping_mul(self.slot_mul), self.len)
+    fn hash(&self, key: u64) -> (usize, u32) {
+        let p = u64::from(self.fold(key)) * u64::from(self.mul);
+        (((p as u32) >> self.bucket_shift()) as usize, (p >> 32) as u32 & self.slot_mask())
     }
 
     /// The slot of `key`: for a key the table was built from, its unique index in `0..N`;
@@ -150,145 +166,246 @@ impl Mphf {
         if self.len == 0 {
             return None;
         }
-        let h = self.key_hash(key);
-        let pilot = self.pilots[self.bucket_of(h)];
-        Some(self.slot_with_pilot(h, pilot) as usize)
+        let (bucket, offset) = self.hash(key);
+        Some((self.offsets[bucket] + offset) as usize)
+    }
+
+    /// The largest valid bucket offset: every in-bucket offset from it stays inside the table.
+    pub fn max_offset(&self) -> u32 {
+        self.len.saturating_sub(1 << self.slot_bits)
     }
 }
 
 /// A slot nobody owns yet.
 const FREE: u32 = u32::MAX;
 
-/// Evictions allowed per attempt before other multipliers are tried; a chain rarely needs more
-/// than a few dozen.
-const MAX_EVICTIONS: usize = 10_000;
-
 /// Scratch space reused across attempts.
 struct Search {
-    /// Key hashes grouped by bucket; bucket `b` owns `grouped[starts[b]..starts[b + 1]]`.
+    /// In-bucket offsets grouped by bucket, ascending within one; bucket `b` owns
+    /// `grouped[starts[b]..starts[b + 1]]`.
     grouped: Vec<u32>,
     starts: Vec<usize>,
     /// Which bucket owns each slot.
     owner: Vec<u32>,
-    bucket_slots: Vec<u32>,
+    /// Where each placed bucket starts, or [`FREE`].
+    placed: Vec<u32>,
 }
 
 impl Search {
     fn new(n: usize) -> Self {
-        Search { grouped: vec![0; n], starts: Vec::new(), owner: vec![FREE; n], bucket_slots: Vec::new() }
+        Search { grouped: vec![0; n], starts: Vec::new(), owner: vec![FREE; n], placed: Vec::new() }
     }
 
     fn members(&self, bucket: usize) -> &[u32] {
         &self.grouped[self.starts[bucket]..self.starts[bucket + 1]]
     }
 
-    /// Tries to find pilots for every bucket; `false` asks for other multipliers.
+    fn fits(&self, bucket: usize, offset: u32) -> bool {
+        self.members(bucket).iter().all(|&g| self.owner[(offset + g) as usize] == FREE)
+    }
+
+    fn put(&mut self, bucket: usize, offset: u32) {
+        for i in self.starts[bucket]..self.starts[bucket + 1] {
+            self.owner[(offset + self.grouped[i]) as usize] = bucket as u32;
+        }
+        self.placed[bucket] = offset;
+    }
+
+    fn take(&mut self, bucket: usize) {
+        let offset = self.placed[bucket];
+        for i in self.starts[bucket]..self.starts[bucket + 1] {
+            self.owner[(offset + self.grouped[i]) as usize] = FREE;
+        }
+        self.placed[bucket] = FREE;
+    }
+
+    /// Tries to give every bucket an offset; `false` asks for another multiplier.
     fn place(&mut self, mphf: &mut Mphf, keys: &[u64]) -> bool {
-        let buckets = mphf.pilots.len();
+        let buckets = mphf.offsets.len();
+        let n = keys.len();
         // Counting sort by bucket: linear, and the bucket ranges fall out of it.
         self.starts.clear();
         self.starts.resize(buckets + 1, 0);
         for &key in keys {
-            self.starts[mphf.bucket_of(mphf.key_hash(key)) + 1] += 1;
+            self.starts[mphf.hash(key).0 + 1] += 1;
         }
         for b in 0..buckets {
             self.starts[b + 1] += self.starts[b];
         }
         let mut fill = self.starts.clone();
         for &key in keys {
-            let h = mphf.key_hash(key);
-            let b = mphf.bucket_of(h);
-            self.grouped[fill[b]] = h;
+            let (b, g) = mphf.hash(key);
+            self.grouped[fill[b]] = g;
             fill[b] += 1;
         }
-        // Largest buckets first, while most slots are free; ascending index within one size.
-        let size = |b: usize| self.starts[b + 1] - self.starts[b];
-        let largest = (0..buckets).map(size).max().unwrap_or(0);
-        let mut by_size: Vec<Vec<usize>> = vec![Vec::new(); largest + 1];
         for b in 0..buckets {
-            by_size[size(b)].push(b);
-        }
-
-        self.owner.iter_mut().for_each(|o| *o = FREE);
-        for bucket in by_size.iter().skip(2).rev().flatten().copied() {
-            if !self.place_bucket(mphf, bucket) {
+            let members = &mut self.grouped[self.starts[b]..self.starts[b + 1]];
+            members.sort_unstable();
+            // Two keys of one bucket with one offset collide wherever the bucket goes.
+            if members.windows(2).any(|w| w[0] == w[1]) {
                 return false;
             }
         }
-        let singles = by_size.get(1).map(Vec::as_slice).unwrap_or_default();
-        self.place_singles(mphf, singles)
-    }
+        self.owner.iter_mut().for_each(|o| *o = FREE);
+        self.placed.clear();
+        self.placed.resize(buckets, FREE);
 
-    fn place_bucket(&mut self, mphf: &mut Mphf, bucket: usize) -> bool {
-        let members = &self.grouped[self.starts[bucket]..self.starts[bucket + 1]];
-        // Equal hashes (64-bit keys folding alike) collide under every pilot.
-        if members.iter().enumerate().any(|(i, h)| members[i + 1..].contains(h)) {
+        let size = |s: &Self, b: usize| s.starts[b + 1] - s.starts[b];
+        self.cover_edges(mphf, n);
+        let mut rng = SplitMix(u64::from(mphf.mul));
+        // Largest last, so that `pop` takes the largest; ties by bucket index.
+        let mut queue: Vec<usize> =
+            (0..buckets).filter(|&b| size(self, b) >= 2 && self.placed[b] == FREE).collect();
+        queue.sort_by_key(|&b| (size(self, b), std::cmp::Reverse(b)));
+        if !self.place_multis(mphf, &mut queue, &mut rng) {
             return false;
         }
-        let found = (0..=u16::MAX).find(|&pilot| {
-            self.bucket_slots.clear();
-            members.iter().all(|&h| {
-                let slot = mphf.slot_with_pilot(h, pilot);
-                let free = self.owner[slot as usize] == FREE && !self.bucket_slots.contains(&slot);
-                self.bucket_slots.push(slot);
-                free
-            })
-        });
-        let Some(pilot) = found else { return false };
-        for &slot in &self.bucket_slots {
-            self.owner[slot as usize] = bucket as u32;
+        if !self.place_singles(mphf, n) {
+            return false;
         }
-        mphf.pilots[bucket] = pilot;
+        for (b, offset) in mphf.offsets.iter_mut().enumerate() {
+            // An empty bucket may start anywhere valid.
+            *offset = if self.placed[b] == FREE { 0 } else { self.placed[b] };
+        }
         true
     }
 
-    /// Places the single-key buckets, evicting another single when none of a bucket's pilots
-    /// reaches a free slot.
-    fn place_singles(&mut self, mphf: &mut Mphf, singles: &[usize]) -> bool {
-        let mut pending: Vec<usize> = singles.iter().rev().copied().collect();
+    /// Covers the outermost slots with multi-key buckets whose offsets reach them.
+    fn cover_edges(&mut self, mphf: &Mphf, n: usize) {
+        let span = 1usize << mphf.slot_bits;
+        let max_offset = mphf.max_offset() as usize;
+        let zone = EDGE_SLOTS.min(n / 2);
+        // Keys of multi-key buckets whose offsets can reach the edge zones.
+        let mut reach: Vec<(u32, usize)> = Vec::new();
+        for b in 0..mphf.offsets.len() {
+            if self.starts[b + 1] - self.starts[b] >= 2 {
+                for &g in self.members(b) {
+                    if (g as usize) <= zone || g as usize + zone + 1 >= span {
+                        reach.push((g, b));
+                    }
+                }
+            }
+        }
+        reach.sort_unstable();
+        for j in 0..zone {
+            for slot in [j, n - 1 - j] {
+                if self.owner[slot] != FREE {
+                    continue;
+                }
+                let (low, high) = (slot.saturating_sub(max_offset) as u32, slot.min(span - 1) as u32);
+                let from = reach.partition_point(|&(g, _)| g < low);
+                let to = reach.partition_point(|&(g, _)| g <= high);
+                let found = reach[from..to]
+                    .iter()
+                    .rev()
+                    .find(|&&(g, b)| self.placed[b] == FREE && self.fits(b, slot as u32 - g));
+                if let Some(&(g, b)) = found {
+                    self.put(b, slot as u32 - g);
+                }
+            }
+        }
+    }
+
+    /// Places multi-key buckets from the queue, each at the first fitting offset after a
+    /// pseudo-random start, or else where it evicts the fewest keys of smaller buckets.
+    fn place_multis(&mut self, mphf: &Mphf, queue: &mut Vec<usize>, rng: &mut SplitMix) -> bool {
+        let positions = mphf.max_offset() as usize + 1;
+        let tries = positions.min(PLACEMENT_TRIES);
         let mut evictions = 0;
-        let mut last_evicted = FREE;
-        while let Some(bucket) = pending.pop() {
-            let h = self.members(bucket)[0];
-            if let Some(pilot) =
-                (0..=u16::MAX).find(|&p| self.owner[mphf.slot_with_pilot(h, p) as usize] == FREE)
-            {
-                self.owner[mphf.slot_with_pilot(h, pilot) as usize] = bucket as u32;
-                mphf.pilots[bucket] = pilot;
+        let mut last = usize::MAX;
+        while let Some(bucket) = queue.pop() {
+            let size = self.members(bucket).len();
+            let start = rng.next_u64() as usize % positions;
+            let mut best: Option<(usize, u32)> = None;
+            let mut found = None;
+            for i in 0..tries {
+                let offset = ((start + i) % positions) as u32;
+                let mut cost = 0;
+                for &g in self.members(bucket) {
+                    let owner = self.owner[(offset + g) as usize];
+                    if owner == FREE {
+                        continue;
+                    }
+                    let other = self.members(owner as usize).len();
+                    // Larger buckets stay; so does the one just placed, or two could swap forever.
+                    if other > size || owner as usize == last {
+                        cost = usize::MAX;
+                        break;
+                    }
+                    cost += other * other;
+                }
+                if cost == 0 {
+                    found = Some(offset);
+                    break;
+                }
+                if best.is_none_or(|(c, _)| cost < c) {
+                    best = Some((cost, offset));
+                }
+            }
+            let offset = match (found, best) {
+                (Some(offset), _) => offset,
+                (None, Some((cost, offset))) if cost != usize::MAX => {
+                    evictions += 1;
+                    if evictions > self.owner.len() {
+                        return false;
+                    }
+                    for i in self.starts[bucket]..self.starts[bucket + 1] {
+                        let owner = self.owner[(offset + self.grouped[i]) as usize];
+                        if owner != FREE {
+                            self.take(owner as usize);
+                            queue.push(owner as usize);
+                        }
+                    }
+                    offset
+                }
+                _ => return false,
+            };
+            self.put(bucket, offset);
+            last = bucket;
+        }
+        true
+    }
+
+    /// Fills the remaining slots with the single-key buckets. A key with offset `g` can take
+    /// slot `s` when `s - g` is a valid bucket offset; all these ranges have one length, so
+    /// taking the free slots in order and giving each the waiting key of smallest offset
+    /// succeeds whenever any assignment does.
+    fn place_singles(&mut self, mphf: &Mphf, n: usize) -> bool {
+        let max_offset = mphf.max_offset() as usize;
+        let mut singles: Vec<(u32, usize)> = (0..mphf.offsets.len())
+            .filter(|&b| self.starts[b + 1] - self.starts[b] == 1)
+            .map(|b| (self.members(b)[0], b))
+            .collect();
+        singles.sort_unstable();
+        let mut next = singles.iter();
+        for slot in 0..n {
+            if self.owner[slot] != FREE {
                 continue;
             }
-            evictions += 1;
-            if evictions > MAX_EVICTIONS {
+            let Some(&(g, b)) = next.next() else { return false };
+            if g as usize > slot || g as usize + max_offset < slot {
                 return false;
             }
-            // Start each eviction search somewhere else so that chains do not cycle.
-            let start = (evictions as u32).wrapping_mul(0x9e37_79b9) as u16;
-            let victim = (0..=u16::MAX).map(|i| start.wrapping_add(i)).find_map(|p| {
-                let slot = mphf.slot_with_pilot(h, p);
-                let owner = self.owner[slot as usize];
-                let single = owner != last_evicted && self.members(owner as usize).len() == 1;
-                single.then_some((p, slot, owner))
-            });
-            let Some((pilot, slot, evicted)) = victim else { return false };
-            self.owner[slot as usize] = bucket as u32;
-            mphf.pilots[bucket] = pilot;
-            last_evicted = bucket as u32;
-            pending.push(evicted as usize);
+            self.put(b, (slot - g as usize) as u32);
         }
         true
     }
 }
 
-/// SplitMix64: a tiny, well-mixed sequence for deriving multipliers from the fixed seed.
+/// SplitMix64: a tiny, well-mixed sequence for multipliers and placement starts.
 struct SplitMix(u64);
 
 impl SplitMix {
-    fn next_odd(&mut self) -> u32 {
+    fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) as u32) | 1
+        z ^ (z >> 31)
+    }
+
+    fn next_odd(&mut self) -> u32 {
+        (self.next_u64() as u32) | 1
     }
 }
 
@@ -299,7 +416,8 @@ mod tests {
 
     fn assert_perfect(keys: &[u64], width: KeyWidth) -> Mphf {
         let mphf = Mphf::build(keys, width).expect("build");
-        assert_eq!(mphf.pilots.len(), bucket_count(keys.len()));
+        assert_eq!(mphf.offsets.len(), bucket_count(keys.len()));
+        assert!(mphf.offsets.iter().all(|&o| o <= mphf.max_offset()), "an offset leaves the table");
         let mut seen = vec![false; keys.len()];
         for &k in keys {
             let slot = mphf.slot(k).expect("slot");
@@ -319,6 +437,16 @@ mod tests {
     }
 
     #[test]
+    fn every_small_count() {
+        for n in 0..300u64 {
+            for stride in [4, 8, 24, 4096] {
+                let keys: Vec<u64> = (0..n).map(|i| 0x2000_0000 + i * stride).collect();
+                assert_perfect(&keys, KeyWidth::Bits32);
+            }
+        }
+    }
+
+    #[test]
     fn adversarial_sets() {
         let consecutive: Vec<u64> = (0..5000).map(|i| 0x2000_0000 + i).collect();
         assert_perfect(&consecutive, KeyWidth::Bits32);
@@ -326,14 +454,18 @@ mod tests {
         assert_perfect(&stride, KeyWidth::Bits32);
         let same_low_bytes: Vec<u64> = (0..5000).map(|i| (i << 16) | 0xbeef).collect();
         assert_perfect(&same_low_bytes, KeyWidth::Bits32);
+        let halves: Vec<u64> = (0..5000).map(|i| ((i % 2) << 29) | ((i / 2) * 16)).collect();
+        assert_perfect(&halves, KeyWidth::Bits32);
         let high_only: Vec<u64> = (0..4096).map(|i| i << 52).collect();
         assert_perfect(&high_only, KeyWidth::Bits64);
     }
 
     #[test]
-    fn large_sets_need_evictions() {
-        let keys: Vec<u64> = (0..100_000u64).map(|i| 0x2000_0000 + i * 12).collect();
-        assert_perfect(&keys, KeyWidth::Bits32);
+    fn large_sets() {
+        let strided: Vec<u64> = (0..100_000u64).map(|i| 0x2000_0000 + i * 12).collect();
+        assert_perfect(&strided, KeyWidth::Bits32);
+        let halves: Vec<u64> = (0..100_000u64).map(|i| ((i % 2) << 29) | ((i / 2) * 16)).collect();
+        assert_perfect(&halves, KeyWidth::Bits32);
     }
 
     #[test]
@@ -364,6 +496,24 @@ mod tests {
         fn random_64_bit_sets_hash_perfectly(keys in proptest::collection::hash_set(any::<u64>(), 0..3000)) {
             let keys: Vec<u64> = keys.into_iter().collect();
             assert_perfect(&keys, KeyWidth::Bits64);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn random_word_addresses_up_to_100_000(n in 0usize..100_000, seed in any::<u64>()) {
+            let mut x = seed | 1;
+            let mut keys = std::collections::BTreeSet::new();
+            while keys.len() < n {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                keys.insert(0x2000_0000 + (x % 0x0100_0000) * 4);
+            }
+            let keys: Vec<u64> = keys.into_iter().collect();
+            assert_perfect(&keys, KeyWidth::Bits32);
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Writing an encoded table into the reserved sections of a linked ELF, and reading it back.
 //!
 //! The first link reserves [`Layout::rom_size`] bytes in [`ROM_SECTION`] (with file data) and
-//! [`Layout::ram_size`] in [`RAM_SECTION`] (no file data). Patching overwrites the ROM bytes at
+//! [`Layout::ram_size`] in [`RAM_SECTION`] (whose initial contents are zeros: the kernel sets
+//! them up at boot from the ROM part). Patching overwrites the ROM bytes at
 //! the section's file offset; nothing else in the file moves, so every address the scan saw
 //! stays where it was.
 
@@ -18,10 +19,10 @@ pub enum PatchError {
     #[error("section {0} is missing: link with the object table's reserved sections")]
     MissingSection(&'static str),
     #[error(
-        "section {section} holds {found} bytes, but a table of {count} objects needs {expected}: \
-         the reservation was sized for another object count"
+        "section {section} holds {found} bytes, but a table of {count} objects ({stacks} stacks) \
+         needs {expected}: the reservation was sized for other counts"
     )]
-    WrongSize { section: &'static str, count: usize, expected: u64, found: u64 },
+    WrongSize { section: &'static str, count: usize, stacks: usize, expected: u64, found: u64 },
     #[error("section {0} has no file contents to patch (it must be PROGBITS, not NOBITS)")]
     NoFileData(&'static str),
     #[error("section {section}: {error}")]
@@ -61,14 +62,14 @@ pub fn locate(elf: &[u8]) -> Result<Reserved, PatchError> {
 /// Returns `elf` with `table` written into its reserved ROM section.
 pub fn patch(elf: &[u8], table: &ObjectTable) -> Result<Vec<u8>, PatchError> {
     let reserved = locate(elf)?;
-    let count = table.slots.len();
+    let (count, stacks) = (table.slots.len(), table.stacks.len());
     let layout = table.layout;
     for (section, expected, found) in [
-        (ROM_SECTION, layout.rom_size(count) as u64, reserved.rom_size),
+        (ROM_SECTION, layout.rom_size(count, stacks) as u64, reserved.rom_size),
         (RAM_SECTION, layout.ram_size(count) as u64, reserved.ram_size),
     ] {
         if expected != found {
-            return Err(PatchError::WrongSize { section, count, expected, found });
+            return Err(PatchError::WrongSize { section, count, stacks, expected, found });
         }
     }
     let bytes = table.encode_rom(reserved.rom_address, reserved.ram_address);
@@ -79,7 +80,8 @@ pub fn patch(elf: &[u8], table: &ObjectTable) -> Result<Vec<u8>, PatchError> {
     Ok(out)
 }
 
-/// Decodes the table in `elf`'s ROM section.
+/// Decodes the table in `elf`'s ROM section (its counts come from its header; `layout` gives
+/// the pointer size and byte order).
 pub fn read_table(elf: &[u8], layout: Layout) -> Result<ObjectTable, PatchError> {
     let reserved = locate(elf)?;
     let start = reserved.rom_offset as usize;

@@ -1,6 +1,8 @@
 /* The kernel object table kobject-scan generated for this very image: every object it holds
- * is found by its address, with the right type and data; nothing else is. */
+ * is found by its address, with the right type and data; nothing else is. Its stack records,
+ * type sizes, foreach and thread-index free map describe the image too. */
 #include <device.h>
+#include <kernel.h>
 #include <kobject_table.h>
 
 #include "runner.h"
@@ -82,9 +84,78 @@ static void stacks_record_their_size(void)
 	for (int i = 0; i < HELPER_COUNT; i++) {
 		const struct k_object_entry *e = k_object_find(helper_stacks[i]);
 		CHECK(e != NULL && e->type == K_OBJ_THREAD_STACK_ELEMENT, "helper_stacks[%d]", i);
-		CHECK_EQ(e->data, sizeof(helper_stacks[i]));
+		const struct k_object_stack *s = k_object_stack_of(e);
+		CHECK(s != NULL, "helper_stacks[%d] has no stack record", i);
+		CHECK_EQ(s->base, (uintptr_t)helper_stacks[i]);
+		CHECK_EQ(s->size, sizeof(helper_stacks[i]));
 	}
 	CHECK(k_object_find(&helper_stacks[0][64]) == NULL, "a stack's interior found");
+	CHECK(k_object_stack_of(k_object_find(&table_sem)) == NULL, "a semaphore has a stack record");
+	/* Records in address order, each the stack object at its base. */
+	const struct k_object_table *t = &k_object_table;
+	for (uint32_t i = 0; i < t->stack_count; i++) {
+		const struct k_object_entry *e = k_object_find((const void *)t->stacks[i].base);
+		CHECK(e != NULL && e->data == i, "stack record %lu", (unsigned long)i);
+		CHECK(i == 0 || t->stacks[i - 1].base < t->stacks[i].base, "stack records out of order");
+	}
+}
+
+static void types_have_their_sizes(void)
+{
+	CHECK_EQ(k_object_type_size(K_OBJ_SEM), sizeof(struct k_sem));
+	CHECK_EQ(k_object_type_size(K_OBJ_MUTEX), sizeof(struct k_mutex));
+	CHECK_EQ(k_object_type_size(K_OBJ_MSGQ), sizeof(struct k_msgq));
+	CHECK_EQ(k_object_type_size(K_OBJ_THREAD), sizeof(struct k_thread));
+	CHECK_EQ(k_object_type_size(K_OBJ_THREAD_STACK_ELEMENT), sizeof(k_thread_stack_t));
+	CHECK_EQ(k_object_type_size(K_OBJ_DRIVER_UART), sizeof(struct device));
+	CHECK_EQ(k_object_type_size(K_OBJ_TYPE_COUNT), 0);
+}
+
+struct census {
+	uint32_t objects, threads;
+};
+
+static void count_object(const struct k_object_entry *e, struct k_object_state *s, void *ctx)
+{
+	struct census *c = ctx;
+	c->objects += k_object_state_of(e) == s;
+	c->threads += e->type == K_OBJ_THREAD;
+}
+
+static void foreach_visits_every_object(void)
+{
+	struct census c = {0, 0};
+	k_object_foreach(count_object, &c);
+	CHECK_EQ(c.objects, k_object_table.count);
+	CHECK(c.threads >= HELPER_COUNT, "foreach saw %lu threads", (unsigned long)c.threads);
+}
+
+static int index_is_free(unsigned int index)
+{
+	return (k_object_table.thread_free[index / 8] >> (index % 8)) & 1;
+}
+
+static void free_map_leaves_static_thread_indices_taken(void)
+{
+	const struct k_object_table *t = &k_object_table;
+	uint32_t free_at_boot = 0;
+	for (unsigned int i = 0; i < t->perm_bytes * 8u; i++)
+		free_at_boot += (t->thread_free_init[i / 8] >> (i % 8)) & 1;
+	for (uint32_t i = 0; i < t->count; i++) {
+		const struct k_object_entry *e = &t->entries[i];
+		if (e->type == K_OBJ_THREAD)
+			CHECK(!((t->thread_free_init[e->data / 8] >> (e->data % 8)) & 1),
+			      "static thread index %u is free", e->data);
+	}
+	CHECK(free_at_boot > 0, "no thread index left for threads created at run time");
+	/* Take one and give it back; the map is the kernel's, so leave it as found. */
+	int index = k_object_thread_index_alloc();
+	CHECK(index >= 0, "no free thread index");
+	if (index < 0)
+		return;
+	CHECK(!index_is_free((unsigned int)index), "index %d still free after alloc", index);
+	k_object_thread_index_free((unsigned int)index);
+	CHECK(index_is_free((unsigned int)index), "index %d not free after release", index);
 }
 
 static void devices_start_initialized(void)
@@ -102,4 +173,7 @@ TEST_SUITE(table_tests, "table",
 	   {"objects_have_their_types", objects_have_their_types},
 	   {"threads_have_distinct_indices", threads_have_distinct_indices},
 	   {"stacks_record_their_size", stacks_record_their_size},
+	   {"types_have_their_sizes", types_have_their_sizes},
+	   {"foreach_visits_every_object", foreach_visits_every_object},
+	   {"free_map_leaves_static_thread_indices_taken", free_map_leaves_static_thread_indices_taken},
 	   {"devices_start_initialized", devices_start_initialized});
