@@ -179,26 +179,22 @@ pub fn build(root: &Path, image: Image, mode: TableMode) -> Result<Built> {
     }
     write_if_changed(&count_file, counts.to_string().as_bytes())?;
 
+    // The pass-1 scan is the scan of the image the table goes into (patch mode) or of one with
+    // the same kernel memory (relink mode); the final scan verifies the table and that no
+    // object moved.
+    let built = table::build(&inventory, &manifest)?;
     let final_image = match mode {
-        TableMode::Patch => {
-            table::patch_image(&linked, &manifest).with_context(|| elf.display().to_string())?.0
-        }
+        TableMode::Patch => table::patch::patch(&linked, &built.table)?,
         TableMode::Relink => {
-            let built = table::build(&inventory, &manifest)?;
             let source = emit_c::write_table(&built.table, &built.types);
             let rom_at = table::patch::locate(&linked)?.rom_address;
-            let relinked = link_with_table(&source, counts, Some(rom_at))?;
-            table::verify_image(&relinked, &manifest).with_context(|| elf.display().to_string())?;
-            relinked
+            link_with_table(&source, counts, Some(rom_at))?
         }
     };
+    let rescan = kobject_scan::scan(&final_image, &manifest).map_err(|e| e.in_file(&elf))?;
+    table::verify_scanned(&final_image, &rescan, &manifest).with_context(|| elf.display().to_string())?;
     let table_pipeline = started.elapsed();
-    if inventory
-        .objects
-        .iter()
-        .map(|o| o.address)
-        .ne(kobject_scan::scan(&final_image, &manifest)?.objects.iter().map(|o| o.address))
-    {
+    if inventory.objects.iter().map(|o| o.address).ne(rescan.objects.iter().map(|o| o.address)) {
         bail!("{}: kernel objects moved between the first and the final link", elf.display());
     }
     write_if_changed(&elf, &final_image)?;

@@ -77,8 +77,8 @@ pub fn build(inventory: &Inventory, manifest: &Manifest) -> Result<Built, Error>
     Ok(Built { table, types })
 }
 
-/// Patch mode: scans `elf` (linked with a placeholder for its exact object count), writes the
-/// table into the reserved section and verifies the result. Returns the patched image.
+/// Patch mode: scans `elf` (linked with a placeholder for its exact counts), writes the table
+/// into the reserved section and verifies the result. Returns the patched image.
 pub fn patch_image(elf: &[u8], manifest: &Manifest) -> Result<(Vec<u8>, Built), Error> {
     let scanned = crate::scan(elf, manifest)?;
     let built = build(&scanned, manifest)?;
@@ -89,11 +89,15 @@ pub fn patch_image(elf: &[u8], manifest: &Manifest) -> Result<(Vec<u8>, Built), 
 
 /// Rescans `elf` and decodes its table; any object that differs is an error naming it.
 pub fn verify_image(elf: &[u8], manifest: &Manifest) -> Result<Built, Error> {
-    let rescan = crate::scan(elf, manifest)?;
-    let layout = inventory::layout(&rescan, manifest);
+    verify_scanned(elf, &crate::scan(elf, manifest)?, manifest)
+}
+
+/// [`verify_image`] with the scan of `elf` already made.
+pub fn verify_scanned(elf: &[u8], rescan: &Inventory, manifest: &Manifest) -> Result<Built, Error> {
+    let layout = inventory::layout(rescan, manifest);
     let table = patch::read_table(elf, layout)?;
     let types = inventory::c_types(manifest)?;
-    let mut problems = inventory::verify(&rescan, manifest, &table, &types)?;
+    let mut problems = inventory::verify(rescan, manifest, &table, &types)?;
     let reserved = patch::locate(elf)?;
     let ram_needed = layout.ram_size(table.slots.len()) as u64;
     if reserved.ram_size != ram_needed {
