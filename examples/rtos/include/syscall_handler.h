@@ -65,7 +65,8 @@ struct k_object_state *z_dynamic_object_verify(const void *p, enum k_obj_type ty
 __attribute__((always_inline)) static inline struct k_object_state *
 z_object_verify(const void *p, enum k_obj_type type, enum z_init_rule rule)
 {
-	const struct k_object_entry *entry = k_object_find(p);
+	/* The table-driven lookup inline rather than k_object_find's call. */
+	const struct k_object_entry *entry = k_object_find_in(&k_object_table, p);
 	if (__builtin_expect(entry == NULL, 0))
 		return z_dynamic_object_verify(p, type, rule);
 	struct k_object_state *state = k_object_state_of(entry);

@@ -116,11 +116,10 @@ int z_vrfy_k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, siz
 			   k_thread_entry_t entry, void *arg, int prio, uint32_t options)
 {
 	z_object_verify(thread, K_OBJ_THREAD, Z_MUST_NOT_INIT);
-	struct k_object_state *state;
-	const struct k_object_entry *entry_of_stack = z_object_find(stack, &state);
 	z_object_verify(stack, K_OBJ_THREAD_STACK_ELEMENT, Z_MUST_NOT_INIT);
-	const struct k_object_stack *stack_record = k_object_stack_of(entry_of_stack);
-	Z_VERIFY_ARG(stack_record != NULL && stack_size <= stack_record->size, stack_size);
+	struct k_object_state *state;
+	const struct k_object_stack *record = k_object_stack_of(z_object_find(stack, &state));
+	Z_VERIFY_ARG(record != NULL && stack_size <= record->size, stack_size);
 	Z_VERIFY_ARG(options & K_USER, options);
 	Z_VERIFY_ARG(prio >= z_kernel.current->prio, prio);
 	return z_impl_k_thread_create(thread, stack, stack_size, entry, arg, prio, options);
