@@ -16,19 +16,8 @@ void loop_null(uint32_t n)
 		bench_null();
 }
 
-void loop_sem_give(uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		k_sem_give(&bench_sem);
-}
-
-void loop_sem_give_take(uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		k_sem_give(&bench_sem);
-		k_sem_take(&bench_sem, K_NO_WAIT);
-	}
-}
+#define LOOP_NAME(name) name
+#include "loops.inc"
 
 void loop_yield(uint32_t n)
 {
