@@ -1,9 +1,9 @@
-/* The kernel's public API: time, threads, thread stacks, semaphores, mutexes and message
- * queues.
+/* The kernel's public API: time, threads, thread stacks, semaphores, mutexes, message
+ * queues, object permissions and memory domains.
  *
  * Every blocking call takes a k_timeout_t in ticks (K_NO_WAIT, K_FOREVER or a count) and
- * returns 0 or a negative error code. Signatures use only pointers and integers so that a
- * later issue can turn these functions into system calls unchanged.
+ * returns 0 or a negative error code. A `__syscall` declaration is a system call: user
+ * threads reach it through a checked trap, kernel threads call it directly (syscall.h).
  *
  * Kernel objects are plain structs; define them as globals, statics, struct members or array
  * elements. The K_*_DEFINE macros initialise them statically; k_*_init does it at run time.
@@ -165,8 +165,9 @@ __kobject(thread) struct k_thread {
 };
 
 /* The lowest word of every thread stack holds this value; a thread found to have overwritten
- * it when it is switched out is stopped with K_FAULT_STACK_OVERFLOW. (A sentinel catches
- * overflows late and not all of them; the MPU issue adds a guard region.) */
+ * it when it is switched out is stopped with K_FAULT_STACK_OVERFLOW. A sentinel catches
+ * overflows late and not all of them: stacks that form an MPU region also get a guard
+ * region over their lowest K_STACK_GUARD bytes (arch/arm/mpu.c). */
 #define K_STACK_SENTINEL 0xf0e1d2c3u
 
 /* Stack size and base alignment rule, in one place: the ARMv7-M MPU rule that linker-scripts

@@ -1,8 +1,8 @@
 /* Kernel object annotations.
  *
  * `__kobject(kind)` in front of a struct definition marks the struct as a kernel object type
- * for the build-time tools: kobject-scan reads the manifest kobjects.toml (which lists the
- * same types) and finds every instance in the image's DWARF. To the compiler the annotation
+ * for the build-time tools: syscall-gen turns the annotations into the type manifest, and
+ * kobject-scan finds every instance of those types in the image's DWARF. To the compiler the annotation
  * is nothing, so the structs stay plain C.
  *
  * Kinds: object (semaphores, mutexes, queues), thread, stack (the element type of thread
