@@ -66,14 +66,16 @@ static void perm_set(struct k_object_state *state, unsigned int index, bool on)
 		state->perms[index >> 3] &= (uint8_t)~bit;
 }
 
-/* Calls `fn` on the state of every object, static and dynamic. */
-static void for_each_state(void (*fn)(struct k_object_state *state, void *ctx), void *ctx)
+typedef void (*object_fn)(const struct k_object_entry *entry, struct k_object_state *state,
+			  void *ctx);
+
+/* k_object_foreach over the static table, then the live dynamic objects. */
+static void for_each_object(object_fn fn, void *ctx)
 {
-	for (uint32_t i = 0; i < k_object_table.count; i++)
-		fn(&k_object_table.states[i], ctx);
+	k_object_foreach(fn, ctx);
 	for (unsigned int i = 0; i < DYN_OBJECTS; i++)
 		if (dyn_entries[i].type != K_OBJ_ANY)
-			fn(&dyn_states[i], ctx);
+			fn(&dyn_entries[i], &dyn_states[i], ctx);
 }
 
 static void set_flag(const void *object, uint8_t flag, bool on)
@@ -111,23 +113,27 @@ void z_object_grant(const void *object, const struct k_thread *thread, bool on)
 		perm_set(state, z_thread_perm_index(thread), on);
 }
 
-static void release_one(struct k_object_state *state, void *ctx)
+static void release_one(const struct k_object_entry *entry, struct k_object_state *state,
+			void *ctx)
 {
+	(void)entry;
 	perm_set(state, *(const unsigned int *)ctx, false);
 }
 
 void z_thread_perms_release(const struct k_thread *thread)
 {
 	unsigned int index = thread->perm_index;
-	for_each_state(release_one, &index);
+	for_each_object(release_one, &index);
 }
 
 struct inherit {
 	unsigned int from, to;
 };
 
-static void inherit_one(struct k_object_state *state, void *ctx)
+static void inherit_one(const struct k_object_entry *entry, struct k_object_state *state,
+			void *ctx)
 {
+	(void)entry;
 	const struct inherit *in = ctx;
 	if (z_object_permitted(state, in->from) && !(state->flags & K_OBJ_FLAG_PUBLIC))
 		perm_set(state, in->to, true);
@@ -136,7 +142,7 @@ static void inherit_one(struct k_object_state *state, void *ctx)
 void z_thread_perms_inherit(const struct k_thread *parent, const struct k_thread *child)
 {
 	struct inherit in = {parent->perm_index, child->perm_index};
-	for_each_state(inherit_one, &in);
+	for_each_object(inherit_one, &in);
 	z_object_grant(parent, child, false); /* never the parent itself */
 }
 

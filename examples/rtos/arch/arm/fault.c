@@ -66,10 +66,32 @@ static enum k_fault_kind fault_kind(void)
 	}
 }
 
-void z_fault(const uint32_t *frame, uint32_t exc_return);
 static void report(enum k_fault_kind kind, struct k_thread *thread, bool in_thread,
 		   bool in_syscall, const uint32_t *frame, uint32_t cfsr, uint32_t hfsr,
-		   uint32_t addr);
+		   uint32_t addr)
+{
+	uint32_t pc = frame != NULL ? frame[FRAME_PC] : 0;
+	if (thread == NULL)
+		printk("*** %s during boot\n", fault_names[kind]);
+	else
+		printk("*** %s in %s '%s'\n", fault_names[kind],
+		       in_thread ? "thread" : "kernel context of", k_thread_name_get(thread));
+	if (in_syscall)
+		printk("    in system call %s\n", z_syscall_name(thread->syscall_id));
+	printk("    CFSR 0x%08lx  PC 0x%08lx  LR 0x%08lx\n", cfsr, pc,
+	       frame != NULL ? frame[FRAME_LR] : 0);
+	for (unsigned int i = 0; i < sizeof(cfsr_reasons) / sizeof(cfsr_reasons[0]); i++)
+		if (cfsr & cfsr_reasons[i].bit)
+			printk("    reason: %s\n", cfsr_reasons[i].text);
+	if (cfsr & CFSR_MMARVALID)
+		printk("    MMFAR 0x%08lx (faulting address)\n", addr);
+	if (cfsr & CFSR_BFARVALID)
+		printk("    BFAR 0x%08lx (faulting address)\n", addr);
+	if (kind == K_FAULT_HARD)
+		printk("    HFSR 0x%08lx%s\n", hfsr, hfsr & HFSR_FORCED ? " (escalated)" : "");
+}
+
+void z_fault(const uint32_t *frame, uint32_t exc_return);
 
 void z_fault(const uint32_t *frame, uint32_t exc_return)
 {
@@ -115,30 +137,6 @@ void z_fault(const uint32_t *frame, uint32_t exc_return)
 	irq_unlock(0); /* the thread may have faulted inside a locked section */
 }
 
-static void report(enum k_fault_kind kind, struct k_thread *thread, bool in_thread,
-		   bool in_syscall, const uint32_t *frame, uint32_t cfsr, uint32_t hfsr,
-		   uint32_t addr)
-{
-	uint32_t pc = frame != NULL ? frame[FRAME_PC] : 0;
-	if (thread == NULL)
-		printk("*** %s during boot\n", fault_names[kind]);
-	else
-		printk("*** %s in %s '%s'\n", fault_names[kind],
-		       in_thread ? "thread" : "kernel context of", k_thread_name_get(thread));
-	if (in_syscall)
-		printk("    in system call %s\n", z_syscall_name(thread->syscall_id));
-	printk("    CFSR 0x%08lx  PC 0x%08lx  LR 0x%08lx\n", cfsr, pc,
-	       frame != NULL ? frame[FRAME_LR] : 0);
-	for (unsigned int i = 0; i < sizeof(cfsr_reasons) / sizeof(cfsr_reasons[0]); i++)
-		if (cfsr & cfsr_reasons[i].bit)
-			printk("    reason: %s\n", cfsr_reasons[i].text);
-	if (cfsr & CFSR_MMARVALID)
-		printk("    MMFAR 0x%08lx (faulting address)\n", addr);
-	if (cfsr & CFSR_BFARVALID)
-		printk("    BFAR 0x%08lx (faulting address)\n", addr);
-	if (kind == K_FAULT_HARD)
-		printk("    HFSR 0x%08lx%s\n", hfsr, hfsr & HFSR_FORCED ? " (escalated)" : "");
-}
 
 void z_fault_priv_stack_overflow(struct k_thread *thread)
 {
