@@ -21,6 +21,9 @@ pub struct Parsed {
     pub kobjects: Vec<KobjectType>,
 }
 
+/// Marks a system call that never waits; written right after `__syscall`.
+pub const NONBLOCKING: &str = "__nonblocking";
+
 /// Prefix (in any case) of the generated code's own identifiers; parameters may not use it.
 pub const RESERVED_PREFIX: &str = "sg_";
 
@@ -137,9 +140,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// `__syscall <ret> <name>(<params>);`
+    /// `__syscall [__nonblocking] <ret> <name>(<params>);`
     fn syscall(&mut self) -> Result<Syscall, SourceError> {
         self.pos += 1;
+        let nonblocking = self.peek() == NONBLOCKING;
+        if nonblocking {
+            self.pos += 1;
+        }
         let specs = self.specifiers("the return type")?;
         let pointers = self.pointers();
         let (name, name_span) = self.ident("the system call's name")?;
@@ -165,7 +172,7 @@ impl<'a> Parser<'a> {
         let ret =
             CType { qualifiers: specs.qualifiers, specifier: specs.specifier, pointers, function: None };
         let origin = self.origin(&name_span);
-        Ok(Syscall { name, ret, params, origin })
+        Ok(Syscall { name, ret, params, nonblocking, origin })
     }
 
     fn params(&mut self, syscall: &str) -> Result<Vec<Param>, SourceError> {
@@ -380,6 +387,13 @@ impl<'a> Parser<'a> {
                         self.span(),
                         format!("`{text}` is not allowed here: `__syscall` supplies the storage class"),
                         None,
+                    ))
+                }
+                NONBLOCKING => {
+                    return Err(self.error(
+                        self.span(),
+                        format!("`{NONBLOCKING}` is misplaced"),
+                        Some("write it right after `__syscall`"),
                     ))
                 }
                 "_Atomic" | "_Complex" | "__int128" | "_Imaginary" => {

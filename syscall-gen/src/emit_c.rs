@@ -79,6 +79,53 @@ fn arg_list(abi: &Abi) -> String {
     args
 }
 
+/// `k_syscall_trap0` … `k_syscall_trap<n>`: one trap per count of register words, so that a
+/// call loads only the registers it uses (the kernel ignores the others).
+fn write_traps(out: &mut String, abi: &Abi) {
+    let n = abi.register_words();
+    for count in 0..=n {
+        let mut params: Vec<String> = (0..count).map(|i| format!("uintptr_t sg_a{i}")).collect();
+        params.push("uintptr_t sg_id".into());
+        params.push("uintptr_t *sg_ret_hi".into());
+        let _ = writeln!(out, "static inline uintptr_t k_syscall_trap{count}({})\n{{", params.join(", "));
+        match abi.trap {
+            Trap::Instruction { instruction, clobbers } => {
+                // The results come back in the first two registers, which are outputs whether
+                // or not they carry words in; an unused register is only clobbered.
+                let bound = count.max(2);
+                let mut operands = Vec::with_capacity(bound);
+                for (i, reg) in abi.arg_registers.iter().enumerate().take(bound) {
+                    if i < count {
+                        let _ = writeln!(out, "\tregister uintptr_t sg_r{i} __asm__(\"{reg}\") = sg_a{i};");
+                        operands.push(format!("\"+r\"(sg_r{i})"));
+                    } else {
+                        let _ = writeln!(out, "\tregister uintptr_t sg_r{i} __asm__(\"{reg}\");");
+                        operands.push(format!("\"=r\"(sg_r{i})"));
+                    }
+                }
+                let _ =
+                    writeln!(out, "\tregister uintptr_t sg_rid __asm__(\"{}\") = sg_id;", abi.id_register);
+                let clobbers: Vec<String> =
+                    abi.arg_registers[bound..].iter().chain(clobbers).map(|c| format!("\"{c}\"")).collect();
+                let _ = writeln!(
+                    out,
+                    "\t__asm__ volatile(\"{instruction}\"\n\t\t\t : {}\n\t\t\t : \"r\"(sg_rid)\n\t\t\t : {});",
+                    operands.join(", "),
+                    clobbers.join(", ")
+                );
+                out.push_str("\t*sg_ret_hi = sg_r1;\n\treturn sg_r0;\n}\n\n");
+            }
+            Trap::Call { function } => {
+                // Declared inside so that only translation units that trap need the function.
+                let _ = writeln!(out, "\textern uintptr_t {function}({});", trap_params(abi));
+                let args: Vec<String> =
+                    (0..n).map(|i| if i < count { format!("sg_a{i}") } else { "0".into() }).collect();
+                let _ = writeln!(out, "\treturn {function}({}, sg_id, sg_ret_hi);\n}}\n", args.join(", "));
+            }
+        }
+    }
+}
+
 /// `syscall_abi.h`: word macros, the handler type, the kernel hooks and the trap.
 pub fn abi_header(abi: &Abi) -> String {
     let n = abi.register_words();
@@ -117,6 +164,12 @@ typedef uintptr_t (*k_syscall_handler_t)({handler});
 extern const k_syscall_handler_t k_syscall_table[K_SYSCALL_LIMIT];
 extern const char *const k_syscall_names[K_SYSCALL_LIMIT];
 
+/* Defined when some call is declared `__syscall __nonblocking` (it never waits): that call's
+ * stub, which a kernel may run in its trap handler at once; every other ID holds
+ * z_syscall_defer, the kernel's entry to its general path. */
+extern const k_syscall_handler_t k_syscall_nonblocking_table[K_SYSCALL_LIMIT];
+uintptr_t z_syscall_defer({handler});
+
 /* The kernel's trap handler calls this with the words and ID the user passed. */
 uintptr_t z_syscall_dispatch({trap});
 
@@ -140,30 +193,16 @@ void z_syscall_fault(unsigned int reason);
         handler = handler_params(abi),
         trap = trap_params(abi),
     );
-    let _ = writeln!(out, "static inline uintptr_t k_syscall_trap({})\n{{", trap_params(abi));
-    match abi.trap {
-        Trap::Instruction { instruction, clobbers } => {
-            for (i, reg) in abi.arg_registers.iter().enumerate() {
-                let _ = writeln!(out, "\tregister uintptr_t sg_r{i} __asm__(\"{reg}\") = sg_a{i};");
-            }
-            let _ = writeln!(out, "\tregister uintptr_t sg_rid __asm__(\"{}\") = sg_id;", abi.id_register);
-            let outputs: Vec<String> = (0..n).map(|i| format!("\"+r\"(sg_r{i})")).collect();
-            let clobbers: Vec<String> = clobbers.iter().map(|c| format!("\"{c}\"")).collect();
-            let _ = writeln!(
-                out,
-                "\t__asm__ volatile(\"{instruction}\"\n\t\t\t : {}\n\t\t\t : \"r\"(sg_rid)\n\t\t\t : {});",
-                outputs.join(", "),
-                clobbers.join(", ")
-            );
-            out.push_str("\t*sg_ret_hi = sg_r1;\n\treturn sg_r0;\n}\n");
-        }
-        Trap::Call { function } => {
-            // Declared inside so that only translation units that trap need the function.
-            let _ = writeln!(out, "\textern uintptr_t {function}({});", trap_params(abi));
-            let _ = writeln!(out, "\treturn {function}({}, sg_id, sg_ret_hi);\n}}", arg_list(abi));
-        }
+    write_traps(&mut out, abi);
+    let mut cases = String::new();
+    for count in 0..=n {
+        let words: Vec<String> = (0..count).map(|i| format!("w[{i}], ")).collect();
+        let _ = writeln!(
+            cases,
+            "\tcase {count}:\n\t\treturn k_syscall_trap{count}({}id, ret_hi);",
+            words.concat()
+        );
     }
-    let regs: Vec<String> = (0..n).map(|i| format!("w[{i}]")).collect();
     let mut spill: Vec<String> = (0..last).map(|i| format!("w[{i}]")).collect();
     spill.push(format!("(uintptr_t)&w[{last}]"));
     let loads: String = (0..n).map(|i| format!("\tw[{i}] = sg_a{i};\n")).collect();
@@ -182,15 +221,16 @@ void z_syscall_fault(unsigned int reason);
 /* Size of a word array holding a call's words: at least the register words. */
 #define K_SYSCALL_ARRAY_WORDS(n) ((n) > K_SYSCALL_REG_WORDS ? (n) : K_SYSCALL_REG_WORDS)
 
-/* User side: traps with the packed words. The words past the registers stay in user
- * memory and travel by address; the kernel copies them once. */
+/* User side: traps with the packed words (nwords is a constant once inlined, so one trap
+ * remains). The words past the registers stay in user memory and travel by address; the
+ * kernel copies them once. */
 static inline uintptr_t k_syscall_invoke(const uintptr_t *w, size_t nwords, uintptr_t id,
 					 uintptr_t *ret_hi)
 {{
-	if (nwords <= K_SYSCALL_REG_WORDS) {{
-		return k_syscall_trap({regs}, id, ret_hi);
+	switch (nwords) {{
+{cases}	default:
+		return k_syscall_trap{n}({spill}, id, ret_hi);
 	}}
-	return k_syscall_trap({spill}, id, ret_hi);
 }}
 
 /* Kernel side: gathers a call's words in kernel memory. Words past the registers are
@@ -230,7 +270,6 @@ static inline void k_syscall_result_in(void *value, size_t size, uintptr_t lo, u
 
 #endif
 "#,
-        regs = regs.join(", "),
         spill = spill.join(", "),
         handler_words = (0..n).map(|i| format!("uintptr_t sg_a{i}")).collect::<Vec<_>>().join(", "),
     );
@@ -316,10 +355,11 @@ static uintptr_t sg_bad_id({handler})
         out.push_str(name);
         out.push_str("\",\n");
     }
+    out.push_str("};\n");
+    write_nonblocking_table(&mut out, syscalls, &owners);
     let _ = write!(
         out,
-        r#"}};
-
+        r#"
 uintptr_t z_syscall_dispatch({trap})
 {{
 	/* One unsigned compare sends every out-of-range ID to the bad-ID handler. */
@@ -333,6 +373,39 @@ uintptr_t z_syscall_dispatch({trap})
         args = arg_list(abi),
     );
     out
+}
+
+/// `k_syscall_nonblocking_table`, when some call never waits: its stub under its ID,
+/// `z_syscall_defer` under every other ID (the bad-ID entry included).
+fn write_nonblocking_table(out: &mut String, syscalls: &[&Syscall], owners: &[Option<(&str, bool)>]) {
+    if !syscalls.iter().any(|s| s.nonblocking) {
+        return;
+    }
+    let nonblocking: rustc_hash::FxHashSet<&str> =
+        syscalls.iter().filter(|s| s.nonblocking).map(|s| s.name.as_str()).collect();
+    out.push_str(
+        "\n/* Calls declared never to wait, which the trap handler may run at once. */\n\
+         const k_syscall_handler_t k_syscall_nonblocking_table[K_SYSCALL_LIMIT] = {\n",
+    );
+    for (id, owner) in owners.iter().enumerate() {
+        match owner {
+            Some((name, true)) => {
+                out.push_str("\t[");
+                push_id_macro(out, name);
+                if nonblocking.contains(name) {
+                    out.push_str("] = z_mrsh_");
+                    out.push_str(name);
+                    out.push_str(",\n");
+                } else {
+                    out.push_str("] = z_syscall_defer,\n");
+                }
+            }
+            _ => {
+                let _ = writeln!(out, "\t[{id}] = z_syscall_defer,");
+            }
+        }
+    }
+    out.push_str("\t[K_SYSCALL_BAD] = z_syscall_defer,\n};\n");
 }
 
 /// Include guard of the wrapper header `syscalls/<stem>.h`: its path, upper case, other

@@ -2,7 +2,8 @@
 //!
 //! # Input
 //! * C headers declaring `__syscall <ret> <name>(<params>);` (the RTOS defines `__syscall` as
-//!   `static inline`) and annotating kernel-object types with
+//!   `static inline`), or `__syscall __nonblocking …` for a call that never waits (the RTOS
+//!   defines `__nonblocking` as nothing), and annotating kernel-object types with
 //!   `__kobject(kind[, api_member]) struct tag { … };`. They are read by a lexer and a
 //!   declarator parser ([`c_parse`]), not regexes: comments, line breaks, qualifiers,
 //!   multi-level pointers, tagged types, typedef names, function-pointer parameters and all
@@ -15,13 +16,14 @@
 //!   way, including those of headers reached by `#include` through the header's own directory
 //!   or the `-I` directories (others, like `<stdint.h>`, are skipped). Undefined identifiers
 //!   are 0; function-like macros in conditions and an active `#error` are errors.
-//! * Rust files with `#[syscall]` items in `extern "C"` blocks ([`rust_input`]), same model,
-//!   same IDs.
+//! * Rust files with `#[syscall]` (or `#[syscall(nonblocking)]`) items in `extern "C"` blocks
+//!   ([`rust_input`]), same model, same IDs.
 //!
 //! # Output (in the output directory)
 //! * `syscall_list.h`: `K_SYSCALL_<NAME>` IDs (sorted names, or kept by an ID lock file, see
 //!   [`ids`]), `K_SYSCALL_BAD`, `K_SYSCALL_LIMIT`.
-//! * `syscall_abi.h`: the ABI ([`Abi`]): word macros, handler type, trap, packing helpers,
+//! * `syscall_abi.h`: the ABI ([`Abi`]): word macros, handler type, one trap per count of
+//!   register words (a call loads only the registers it uses), packing helpers,
 //!   and the hooks the kernel provides:
 //!   `int z_syscall_in_user_context(void)`, `int z_syscall_user_readable(const void *, size_t)`,
 //!   `void z_syscall_fault(unsigned int reason)`.
@@ -29,7 +31,10 @@
 //!   `z_syscall_not_configured` for every stub, and
 //!   `uintptr_t z_syscall_dispatch(a0…a5, id, uintptr_t *ret_hi)`, which the kernel's trap
 //!   handler calls with the caller's argument registers; it returns the low result word and
-//!   stores the high one (both go back to the caller in r0/r1 on ARMv7-M).
+//!   stores the high one (both go back to the caller in r0/r1 on ARMv7-M). When some call is
+//!   `__nonblocking`, also `k_syscall_nonblocking_table`: that call's stub under its ID and
+//!   the kernel's `z_syscall_defer` under every other, so that a trap handler can run calls
+//!   that never wait at once (one table load) and send the rest to its general path.
 //! * Per input `syscalls/<path>.h` (wrappers, `#include`d at the end of the header: trap from
 //!   user mode, `z_impl_<name>` from kernel mode; `-DK_SYSCALL_USER_ONLY` /
 //!   `-DK_SYSCALL_KERNEL_ONLY` drop the run-time check) and `syscalls/<path>_mrsh.c` (stubs

@@ -214,6 +214,9 @@ pub struct Syscall {
     pub name: String,
     pub ret: CType,
     pub params: Vec<Param>,
+    /// Declared never to wait (`__syscall __nonblocking`): it runs to completion, so a kernel
+    /// may run it in its trap handler (see `k_syscall_nonblocking_table`).
+    pub nonblocking: bool,
     pub origin: Origin,
 }
 

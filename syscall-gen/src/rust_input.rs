@@ -3,10 +3,11 @@
 //!
 //! ```text
 //! unsafe extern "C" {
-//!     #[syscall]
+//!     #[syscall(nonblocking)]
 //!     fn k_sem_give(sem: *mut k_sem) -> i32;
 //! }
 //! ```
+//! `#[syscall(nonblocking)]` is C's `__syscall __nonblocking`: the call never waits.
 //! Types: `i8`…`u64` become `int8_t`…`uint64_t`, `usize`/`isize` become `size_t`/`intptr_t`,
 //! `bool` `_Bool`, `f32`/`f64` `float`/`double`, `core::ffi::c_*` the C keyword types,
 //! `c_void` behind a pointer `void`, `*const T`/`*mut T` pointers, any other name
@@ -37,10 +38,10 @@ pub fn parse(source: &SourceFile) -> Result<Vec<Syscall>, Error> {
         let syn::Item::ForeignMod(block) = item else { continue };
         for foreign in &block.items {
             let syn::ForeignItem::Fn(f) = foreign else { continue };
-            if !f.attrs.iter().any(|a| a.path().is_ident("syscall")) {
+            let Some(attr) = f.attrs.iter().find(|a| a.path().is_ident("syscall")) else {
                 continue;
-            }
-            match syscall(source, f) {
+            };
+            match syscall(source, f, attr) {
                 Ok(s) => syscalls.push(s),
                 Err(e) => errors.push(e),
             }
@@ -59,7 +60,34 @@ fn error_at(source: &SourceFile, span: Span, message: &str, help: Option<&str>) 
     source.error(range, message, help.map(str::to_string))
 }
 
-fn syscall(source: &SourceFile, f: &syn::ForeignItemFn) -> Result<Syscall, SourceError> {
+/// `#[syscall]` or `#[syscall(nonblocking)]`: whether the call never waits.
+fn nonblocking(source: &SourceFile, attr: &syn::Attribute) -> Result<bool, SourceError> {
+    match &attr.meta {
+        syn::Meta::Path(_) => Ok(false),
+        syn::Meta::List(list) => match list.parse_args::<syn::Ident>() {
+            Ok(word) if word == "nonblocking" => Ok(true),
+            _ => Err(error_at(
+                source,
+                list.tokens.span(),
+                "unknown `#[syscall(...)]` argument",
+                Some("the one argument is `nonblocking`"),
+            )),
+        },
+        syn::Meta::NameValue(_) => Err(error_at(
+            source,
+            attr.span(),
+            "`#[syscall = ...]` is not a form of the attribute",
+            Some("write `#[syscall]` or `#[syscall(nonblocking)]`"),
+        )),
+    }
+}
+
+fn syscall(
+    source: &SourceFile,
+    f: &syn::ForeignItemFn,
+    attr: &syn::Attribute,
+) -> Result<Syscall, SourceError> {
+    let nonblocking = nonblocking(source, attr)?;
     let sig = &f.sig;
     let name = sig.ident.to_string();
     if let Some(v) = &sig.variadic {
@@ -110,7 +138,7 @@ fn syscall(source: &SourceFile, f: &syn::ForeignItemFn) -> Result<Syscall, Sourc
     let (start, end) = (sig.ident.span().start(), sig.ident.span().end());
     let span = source.offset_of(start.line, start.column)..source.offset_of(end.line, end.column);
     let origin = Origin { file: source.path.clone(), line: start.line, column: start.column + 1, span };
-    Ok(Syscall { name, ret, params, origin })
+    Ok(Syscall { name, ret, params, nonblocking, origin })
 }
 
 fn plain(specifier: Specifier) -> CType {

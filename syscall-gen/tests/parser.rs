@@ -215,3 +215,17 @@ fn lexer_errors_are_diagnostics() {
     check("__syscall int k_x(void); @", "unexpected character", 1, 26);
     check("#define S \"open\n", "unterminated", 1, 11);
 }
+
+#[test]
+fn nonblocking_follows_syscall_and_nowhere_else() {
+    let parsed = parse("__syscall __nonblocking int k_give(int x);\n__syscall int k_take(int x);");
+    let flags: Vec<(&str, bool)> = parsed.syscalls.iter().map(|s| (s.name.as_str(), s.nonblocking)).collect();
+    assert_eq!(flags, [("k_give", true), ("k_take", false)]);
+    for text in
+        ["__syscall int __nonblocking k_give(int x);", "__syscall const __nonblocking int k_give(void);"]
+    {
+        let e = refuse(text);
+        assert!(e.message.contains("`__nonblocking` is misplaced"), "{text}: {}", e.message);
+        assert_eq!(e.help.as_deref(), Some("write it right after `__syscall`"));
+    }
+}

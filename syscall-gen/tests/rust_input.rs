@@ -50,6 +50,20 @@ fn refusals_point_at_the_rust_source() {
 }
 
 #[test]
+fn nonblocking_is_the_attributes_one_argument() {
+    let calls =
+        read("extern \"C\" {\n#[syscall(nonblocking)]\nfn a(x: u32);\n#[syscall]\nfn b(x: u32);\n}\n")
+            .unwrap();
+    assert_eq!((calls[0].nonblocking, calls[1].nonblocking), (true, false));
+    for attr in ["#[syscall(fast)]", "#[syscall(nonblocking, fast)]", "#[syscall = 1]"] {
+        let text = format!("extern \"C\" {{\n{attr}\nfn a(x: u32);\n}}\n");
+        let Err(Error::Source(errors)) = read(&text) else { panic!("{attr} accepted") };
+        assert!(errors[0].message.contains("syscall"), "{attr}: {}", errors[0].message);
+        assert_eq!(errors[0].line, 2, "{attr}: {}", errors[0].rendered);
+    }
+}
+
+#[test]
 fn rust_and_c_declarations_share_ids_and_duplicates() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("c.h"), "__syscall int b_call(int x);\n").unwrap();

@@ -1,6 +1,6 @@
 // System calls declared in Rust: syscall-gen reads this file with syn (it is not compiled).
 extern "C" {
-    #[syscall]
+    #[syscall(nonblocking)]
     fn rs_mul(a: u32, b: u64) -> u64;
 
     #[syscall]

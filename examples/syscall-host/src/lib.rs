@@ -52,6 +52,8 @@ extern "C" {
     // Host kernel state (c/kernel.c).
     pub static mut host_last_fault: u32;
     pub static mut host_traps: u32;
+    /// Traps served from the nonblocking table.
+    pub static mut host_nonblocking_calls: u32;
     pub static mut host_impl_calls: u32;
     pub static mut host_readable_checks: u32;
     pub static mut host_readable_size: usize;

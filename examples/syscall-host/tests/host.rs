@@ -17,6 +17,7 @@ fn reset() -> std::sync::MutexGuard<'static, ()> {
     unsafe {
         host_last_fault = 0;
         host_traps = 0;
+        host_nonblocking_calls = 0;
         host_impl_calls = 0;
         host_readable_checks = 0;
         host_readable_size = 0;
@@ -146,4 +147,19 @@ fn rust_declared_syscalls_work_end_to_end() {
     assert_eq!(unsafe { wrappers::rs_fill(buf.as_mut_ptr(), buf.len(), 0x5a) }, 8);
     assert_eq!(buf, [0x5a; 8]);
     assert_eq!(state(), (2, 2, 0));
+    assert_eq!(unsafe { host_nonblocking_calls }, 1, "rs_mul only");
+}
+
+#[test]
+fn nonblocking_calls_run_from_their_own_table() {
+    let _k = reset();
+    assert_eq!(unsafe { user_add(40, 2) }, 42);
+    assert_eq!(unsafe { host_nonblocking_calls }, 1, "host_add is __nonblocking");
+    assert_eq!(unsafe { user_add64(1, 2) }, 3);
+    assert_eq!(unsafe { host_nonblocking_calls }, 1, "host_add64 is not");
+    // Bad IDs and retired ones are not in the table: they take the general path and fault.
+    let mut hi = 1;
+    assert_eq!(unsafe { syscall_host_trap(1, 2, 3, 4, 5, 6, usize::MAX, &mut hi) }, 0);
+    assert_eq!((unsafe { host_nonblocking_calls }, hi), (1, 0));
+    assert_eq!(state(), (3, 2, FAULT_BAD_ID));
 }

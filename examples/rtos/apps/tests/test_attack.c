@@ -374,7 +374,7 @@ static void size_wrapping_the_address_space(void)
 static void trap_id(void *arg)
 {
 	uintptr_t hi;
-	k_syscall_trap(0, 0, 0, 0, 0, 0, (uintptr_t)arg, &hi);
+	k_syscall_trap6(0, 0, 0, 0, 0, 0, (uintptr_t)arg, &hi);
 	reached = 1;
 }
 
@@ -418,7 +418,7 @@ static void call_words7(void *arg)
 	block[1] = 50;
 	uintptr_t hi;
 	/* By hand, to pass a block in shared memory instead of the wrapper's stack copy. */
-	words7_result = (uint32_t)k_syscall_trap(1, 2, 3, 4, 5, (uintptr_t)block,
+	words7_result = (uint32_t)k_syscall_trap6(1, 2, 3, 4, 5, (uintptr_t)block,
 						 K_SYSCALL_TEST_WORDS7, &hi);
 }
 

@@ -76,7 +76,7 @@ static void fuzz(void *arg)
 			a[i] = random_word();
 		fuzz_calls++;
 		uintptr_t hi;
-		k_syscall_trap(a[0], a[1], a[2], a[3], a[4], a[5], id, &hi);
+		k_syscall_trap6(a[0], a[1], a[2], a[3], a[4], a[5], id, &hi);
 	}
 }
 
