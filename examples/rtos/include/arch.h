@@ -74,6 +74,21 @@ static inline int arch_is_user_context(void)
 	return control == 3u;
 }
 
+/* Whether the SVC handler is running: then a nonblocking system call runs (arch/arm/syscall.S). */
+static inline int arch_in_svc_handler(void)
+{
+	uint32_t ipsr;
+	__asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
+	return (ipsr & 0x1ffu) == 11u;
+}
+
+/* The ID of the nonblocking system call the SVC handler runs (arch/arm/syscall.S). */
+uint32_t z_svc_running_id(void);
+
+/* Leaves the SVC handler from inside a nonblocking system call that stopped its thread;
+ * the switch already requested takes over. Interrupts must be unlocked. */
+__attribute__((noreturn)) void z_svc_abandon(void);
+
 /* Ends the emulation with `code` as QEMU's exit status (semihosting SYS_EXIT_EXTENDED). */
 __attribute__((noreturn)) void arch_system_exit(int code);
 

@@ -43,7 +43,7 @@ typedef int32_t k_timeout_t;
 #define K_MSEC(ms) ((k_timeout_t)((ms) * K_TICKS_PER_SEC / 1000))
 
 /* Ticks since boot. */
-__syscall uint32_t k_uptime_ticks(void);
+__syscall __nonblocking uint32_t k_uptime_ticks(void);
 
 /* ---- Threads ------------------------------------------------------------------------- */
 
@@ -241,9 +241,9 @@ const char *k_thread_name_get(const struct k_thread *thread);
 
 /* The name of kernel object type `type` (enum k_obj_type in the generated kobject_table.h). */
 const char *k_object_type_name(unsigned int type);
-__syscall struct k_thread *k_current_get(void);
-__syscall int k_thread_priority_get(struct k_thread *thread);
-__syscall int k_thread_priority_set(struct k_thread *thread, int prio);
+__syscall __nonblocking struct k_thread *k_current_get(void);
+__syscall __nonblocking int k_thread_priority_get(struct k_thread *thread);
+__syscall __nonblocking int k_thread_priority_set(struct k_thread *thread, int prio);
 /* Waits until `thread` has ended: 0, -EAGAIN on timeout, -EBUSY with K_NO_WAIT,
  * -EDEADLK for the calling thread itself, -EINVAL for a thread never started. */
 __syscall int k_thread_join(struct k_thread *thread, k_timeout_t timeout);
@@ -252,7 +252,7 @@ __syscall void k_thread_abort(struct k_thread *thread);
 /* Ends the calling thread; never returns. */
 __syscall void k_thread_exit(void);
 /* Lets the other ready threads of the same priority run first. */
-__syscall void k_yield(void);
+__syscall __nonblocking void k_yield(void);
 /* Sleeps `ticks` ticks from the last tick; K_NO_WAIT yields. Returns 0. */
 __syscall int k_sleep(k_timeout_t ticks);
 
@@ -270,14 +270,14 @@ __kobject(object) struct k_sem {
 	_Static_assert((max) > 0 && (initial) <= (max), "semaphore " #name ": bad counts")
 
 /* Returns -EINVAL unless 0 < limit and initial <= limit. */
-__syscall int k_sem_init(struct k_sem *sem, uint32_t initial, uint32_t limit);
+__syscall __nonblocking int k_sem_init(struct k_sem *sem, uint32_t initial, uint32_t limit);
 /* Wakes the highest-priority waiter, or counts up to the limit. */
-__syscall void k_sem_give(struct k_sem *sem);
+__syscall __nonblocking void k_sem_give(struct k_sem *sem);
 /* 0, -EBUSY (K_NO_WAIT and zero count) or -EAGAIN (timeout, reset). */
 __syscall int k_sem_take(struct k_sem *sem, k_timeout_t timeout);
 /* Zeroes the count; waiters return -EAGAIN. */
-__syscall void k_sem_reset(struct k_sem *sem);
-__syscall uint32_t k_sem_count_get(struct k_sem *sem);
+__syscall __nonblocking void k_sem_reset(struct k_sem *sem);
+__syscall __nonblocking uint32_t k_sem_count_get(struct k_sem *sem);
 
 /* ---- Mutexes ------------------------------------------------------------------------- */
 
@@ -295,11 +295,11 @@ __kobject(object) struct k_mutex {
 	struct k_mutex name = {.owner = NULL};                                              \
 	Z_OBJECT_INITIALIZED(name)
 
-__syscall int k_mutex_init(struct k_mutex *mutex);
+__syscall __nonblocking int k_mutex_init(struct k_mutex *mutex);
 /* 0, -EBUSY (K_NO_WAIT and locked by another thread) or -EAGAIN (timeout). */
 __syscall int k_mutex_lock(struct k_mutex *mutex, k_timeout_t timeout);
 /* 0, -EINVAL (not locked) or -EPERM (locked by another thread). */
-__syscall int k_mutex_unlock(struct k_mutex *mutex);
+__syscall __nonblocking int k_mutex_unlock(struct k_mutex *mutex);
 
 /* ---- Message queues ------------------------------------------------------------------ */
 
@@ -331,8 +331,8 @@ __syscall int k_msgq_put(struct k_msgq *msgq, const void *msg, k_timeout_t timeo
 /* 0, -ENOMSG (empty with K_NO_WAIT) or -EAGAIN (timeout). */
 __syscall int k_msgq_get(struct k_msgq *msgq, void *msg, k_timeout_t timeout);
 /* Drops every message; writers waiting on a full queue return -ENOMSG. */
-__syscall void k_msgq_purge(struct k_msgq *msgq);
-__syscall uint32_t k_msgq_num_used_get(struct k_msgq *msgq);
+__syscall __nonblocking void k_msgq_purge(struct k_msgq *msgq);
+__syscall __nonblocking uint32_t k_msgq_num_used_get(struct k_msgq *msgq);
 
 /* ---- Kernel objects and user mode ---------------------------------------------------- */
 

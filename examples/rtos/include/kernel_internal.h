@@ -27,6 +27,9 @@ bool z_stack_overflowed(const struct k_thread *thread);
 void z_thread_priv_stack_setup(struct k_thread *thread);
 /* The name of system call `id` for reports; "<invalid ID>" out of range. */
 const char *z_syscall_name(uint32_t id);
+/* The ID of the system call the current thread is in: run by the SVC handler or in thread
+ * mode on its privileged stack. */
+uint32_t z_syscall_running_id(void);
 void z_ready(struct k_thread *thread);
 
 /* Copies each kernel object's boot flags from the object table into its run-time state. */
@@ -40,7 +43,12 @@ int z_swap(unsigned int key);
 int z_pend_and_swap(unsigned int key, struct k_wait_q *wait_q, k_timeout_t timeout);
 /* Switches if a thread other than the current one should run, then releases `key`. */
 void z_reschedule(unsigned int key);
-struct k_thread *z_wait_q_first(struct k_wait_q *wait_q);
+/* The first waiter, or NULL. Inline: every give and unlock asks it first. */
+static inline struct k_thread *z_wait_q_first(struct k_wait_q *wait_q)
+{
+	struct dnode *head = wait_q->waiters.head;
+	return head != NULL ? CONTAINER_OF(head, struct k_thread, queue_node) : NULL;
+}
 /* Takes a thread off its wait queue and timeout and makes it ready; its blocking call
  * returns `result`. */
 void z_wake(struct k_thread *thread, int result);

@@ -8,6 +8,9 @@
 #include "arch.h"
 
 #define __syscall static inline
+/* Written right after `__syscall`: the call never waits (it may wake others or yield), so the
+ * SVC handler runs it at once instead of sending the thread to its privileged stack. */
+#define __nonblocking
 
 /* The check every wrapper makes: inline, so a kernel thread pays a few instructions, not a
  * call. syscall-gen's header leaves its own declaration out when this macro exists. */

@@ -34,10 +34,26 @@ static inline const struct k_object_entry *z_object_find(const void *p,
 	return z_dynamic_object_find(p, state);
 }
 
+/* Whether thread index `index` has its bit in the object's permissions. */
+static inline bool z_object_perm_bit(const struct k_object_state *state, unsigned int index)
+{
+#if K_OBJ_PERM_BYTES == 4
+	/* One load of all 32 bits (ARMv7-M reads unaligned words) and one shift, by register:
+	 * ARM takes the amount from its low byte, so 32 to 255 shift every bit out and need no
+	 * bound check (C would call them undefined). */
+	uint32_t bits;
+	__builtin_memcpy(&bits, state->perms, sizeof(bits));
+	_Static_assert(Z_NO_PERM_INDEX <= 255u, "perm_index fits the shift amount's byte");
+	__asm__("lsr %0, %0, %1" : "+r"(bits) : "r"(index & 0xffu));
+	return bits & 1u;
+#else
+	return index < K_OBJ_PERM_BYTES * 8u && (state->perms[index >> 3] >> (index & 7u)) & 1u;
+#endif
+}
+
 static inline bool z_object_permitted(const struct k_object_state *state, unsigned int index)
 {
-	return (state->flags & K_OBJ_FLAG_PUBLIC) ||
-	       (index < K_OBJ_PERM_BYTES * 8u && (state->perms[index >> 3] >> (index & 7u)) & 1u);
+	return z_object_perm_bit(state, index) || (state->flags & K_OBJ_FLAG_PUBLIC);
 }
 
 /* The checks of z_object_verify on an entry already found. */

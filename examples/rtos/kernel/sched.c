@@ -116,12 +116,6 @@ void z_reschedule(unsigned int key)
 		irq_unlock(key);
 }
 
-struct k_thread *z_wait_q_first(struct k_wait_q *wait_q)
-{
-	struct dnode *head = wait_q->waiters.head;
-	return head != NULL ? thread_of(head) : NULL;
-}
-
 void z_wake(struct k_thread *thread, int result)
 {
 	if (thread->pended_on != NULL) {

@@ -251,12 +251,23 @@ static void refusal_record(struct k_thread *thread, enum k_syscall_refusal reaso
 	printk("*** thread '%s' stopped, the others go on\n", k_thread_name_get(thread));
 }
 
+uint32_t z_syscall_running_id(void)
+{
+	return arch_in_svc_handler() ? z_svc_running_id() : z_kernel.current->syscall_id;
+}
+
 void z_syscall_refuse(enum k_syscall_refusal reason, const void *what)
 {
 	struct k_thread *current = z_kernel.current;
 	irq_lock();
-	refusal_record(current, reason, current->syscall_id, what);
+	refusal_record(current, reason, z_syscall_running_id(), what);
 	z_thread_stop(current);
+	if (arch_in_svc_handler()) {
+		/* A nonblocking call, run by the SVC handler: the switch follows its return. */
+		arch_request_switch();
+		irq_unlock(0);
+		z_svc_abandon();
+	}
 	z_swap(0);
 	__builtin_unreachable();
 }
@@ -265,7 +276,7 @@ void z_syscall_fault(unsigned int reason)
 {
 	switch (reason) {
 	case K_SYSCALL_FAULT_BAD_ID:
-		z_syscall_refuse(K_REFUSED_BAD_ID, (const void *)(uintptr_t)z_kernel.current->syscall_id);
+		z_syscall_refuse(K_REFUSED_BAD_ID, (const void *)(uintptr_t)z_syscall_running_id());
 	case K_SYSCALL_FAULT_NOT_CONFIGURED:
 		z_syscall_refuse(K_REFUSED_NOT_CONFIGURED, NULL);
 	default:
@@ -273,14 +284,15 @@ void z_syscall_fault(unsigned int reason)
 	}
 }
 
-/* An SVC from handler mode or boot code (arch/arm/syscall.S): a kernel bug. */
+/* An SVC from handler mode, boot code or a privileged thread other than syscall.S's return
+ * request: a kernel bug. */
 void z_svc_refused(uint32_t exc_return);
 /* A user thread's SVC other than the system call; `frame` is its exception frame. */
 void z_svc_refused_user(const uint32_t *frame);
 
 void z_svc_refused(uint32_t exc_return)
 {
-	printk("*** SVC from an exception handler or boot code (EXC_RETURN 0x%08lx)\n"
+	printk("*** SVC from kernel code (EXC_RETURN 0x%08lx)\n"
 	       "*** stopping the system\n",
 	       exc_return);
 	arch_system_exit(255);

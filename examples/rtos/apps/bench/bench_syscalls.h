@@ -4,7 +4,7 @@
 
 #include <syscall.h>
 
-__syscall void bench_null(void);
+__syscall __nonblocking void bench_null(void);
 
 #include <syscalls/bench_syscalls.h>
 

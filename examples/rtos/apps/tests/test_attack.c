@@ -18,7 +18,7 @@ K_APP_BMEM(user_part) static volatile uint32_t reached;
 K_APP_BMEM(user_part) static volatile uint32_t scratch[4];
 K_APP_BMEM(user_part) static uint32_t block[2]; /* the 7-word call's words past the registers */
 K_APP_BMEM(user_part) static volatile uint32_t words7_result;
-K_APP_BMEM(user_part) static volatile uint32_t registers_after[4];
+K_APP_BMEM(user_part) static volatile uint32_t registers_after[5]; /* r0-r3, r12 */
 K_APP_DMEM(user_part) static uint16_t code_in_data[2] = {0x4770, 0x4770}; /* bx lr */
 
 /* What they may not: kernel data, another domain's partition. */
@@ -444,36 +444,46 @@ static void words_rewritten_during_the_call(void)
 
 /* ---- Registers after a system call ---- */
 
+/* Traps with system call `arg`, r0 = 0 (its argument, if any) and junk in r1-r3 and r12,
+ * and keeps the registers as the call left them. */
 static void read_registers(void *arg)
 {
-	(void)arg;
 	volatile uint32_t *out = registers_after;
-	__asm__ volatile("movw r2, #0x2222\n\t"
+	__asm__ volatile("movs r0, #0\n\t"
+			 "movw r1, #0x1111\n\t"
+			 "movw r2, #0x2222\n\t"
 			 "movw r3, #0x3333\n\t"
 			 "movw r12, #0xcccc\n\t"
 			 "mov r6, %1\n\t"
 			 "svc #3\n\t"
-			 "str r0, [%0]\n\t"
-			 "str r2, [%0, #4]\n\t"
-			 "str r3, [%0, #8]\n\t"
-			 "str r12, [%0, #12]"
+			 "stmia %0, {r0-r3}\n\t"
+			 "str r12, [%0, #16]"
 			 :
-			 : "r"(out), "r"(K_SYSCALL_K_UPTIME_TICKS)
+			 : "r"(out), "r"((uint32_t)(uintptr_t)arg)
 			 : "r0", "r1", "r2", "r3", "r6", "r12", "memory");
 }
 
-static void caller_saved_registers_are_cleared(void)
+static void registers_after_call(uint32_t id)
 {
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		registers_after[i] = 0xffffffffu;
-	START_USER_HELPER(HOSTILE, read_registers, NULL, ATTACK_PRIO);
+	START_USER_HELPER(HOSTILE, read_registers, (void *)(uintptr_t)id, ATTACK_PRIO);
 	CHECK_EQ(k_thread_join(&helpers[HOSTILE], 100), 0);
 	CHECK_EQ(helpers[HOSTILE].fault, K_FAULT_NONE);
+	for (int i = 1; i < 5; i++)
+		CHECK(registers_after[i] == 0, "register %s is 0x%lx after system call %s",
+		      (const char *[]){"r0", "r1", "r2", "r3", "r12"}[i], registers_after[i],
+		      z_syscall_name(id));
+}
+
+/* Both ways a call runs: in the SVC handler (nonblocking) and in thread mode. */
+static void caller_saved_registers_are_cleared(void)
+{
+	registers_after_call(K_SYSCALL_K_UPTIME_TICKS); /* nonblocking: in the SVC handler */
 	CHECK(registers_after[0] <= k_uptime_ticks() && registers_after[0] > 0,
 	      "k_uptime_ticks returned %lu", registers_after[0]);
-	CHECK_EQ(registers_after[1], 0);
-	CHECK_EQ(registers_after[2], 0);
-	CHECK_EQ(registers_after[3], 0);
+	registers_after_call(K_SYSCALL_K_SLEEP); /* k_sleep(K_NO_WAIT): in thread mode */
+	CHECK_EQ(registers_after[0], 0);
 }
 
 TEST_SUITE(attack_tests, "attack",

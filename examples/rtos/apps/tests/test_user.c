@@ -67,6 +67,47 @@ static void semaphores_from_user_mode(void)
 	CHECK_EQ(user_result[1], -EBUSY);
 }
 
+/* k_sem_give is nonblocking: the SVC handler runs it, and the switch to the thread it wakes
+ * happens as the handler returns, before the giver's next instruction. */
+K_APP_BMEM(user_part) static char run_order[4];
+K_APP_BMEM(user_part) static volatile uint32_t run_count;
+
+static void run_note(char c)
+{
+	if (run_count < sizeof(run_order) - 1)
+		run_order[run_count++] = c;
+}
+
+static void take_then_note(void *arg)
+{
+	(void)arg;
+	k_sem_take(&user_sem, K_FOREVER);
+	run_note('H');
+}
+
+static void give_then_note(void *arg)
+{
+	(void)arg;
+	k_sem_give(&user_sem);
+	run_note('L');
+}
+
+static void nonblocking_call_switches_as_it_returns(void)
+{
+	memset(run_order, 0, sizeof(run_order));
+	run_count = 0;
+	k_sem_reset(&user_sem);
+	k_object_access_grant(&user_sem, &helpers[0]);
+	k_object_access_grant(&user_sem, &helpers[1]);
+	START_USER_HELPER(0, take_then_note, NULL, USER_PRIO - 1); /* runs first, then waits */
+	START_USER_HELPER(1, give_then_note, NULL, USER_PRIO);
+	CHECK_EQ(k_thread_join(&helpers[0], 10), 0);
+	CHECK_EQ(k_thread_join(&helpers[1], 10), 0);
+	CHECK_EQ(helpers[0].fault, K_FAULT_NONE);
+	CHECK_EQ(helpers[1].fault, K_FAULT_NONE);
+	CHECK(strcmp(run_order, "HL") == 0, "order \"%s\", expected \"HL\"", run_order);
+}
+
 static void produce(void *arg)
 {
 	(void)arg;
@@ -456,6 +497,7 @@ static void kernel_thread_enters_user_mode(void)
 TEST_SUITE(user_tests, "user",
 	   {"user_thread_runs_unprivileged", user_thread_runs_unprivileged},
 	   {"semaphores_from_user_mode", semaphores_from_user_mode},
+	   {"nonblocking_call_switches_as_it_returns", nonblocking_call_switches_as_it_returns},
 	   {"message_queue_between_user_threads", message_queue_between_user_threads},
 	   {"mutex_from_user_mode", mutex_from_user_mode},
 	   {"printk_from_user_mode", printk_from_user_mode},

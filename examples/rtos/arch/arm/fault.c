@@ -17,7 +17,10 @@
 #define HFSR_FORCED (1u << 30)
 #define EXC_RETURN_THREAD_PSP 0xdu
 
-enum frame_word { FRAME_R0, FRAME_R1, FRAME_R2, FRAME_R3, FRAME_R12, FRAME_LR, FRAME_PC };
+enum frame_word { FRAME_R0, FRAME_R1, FRAME_R2, FRAME_R3, FRAME_R12, FRAME_LR, FRAME_PC, FRAME_XPSR };
+
+#define XPSR_EXCEPTION 0x1ffu /* the exception number the frame's code ran in */
+#define EXCEPTION_SVC 11u
 
 extern struct k_thread z_idle_thread;
 
@@ -67,8 +70,8 @@ static enum k_fault_kind fault_kind(void)
 }
 
 static void report(enum k_fault_kind kind, struct k_thread *thread, bool in_thread,
-		   bool in_syscall, const uint32_t *frame, uint32_t cfsr, uint32_t hfsr,
-		   uint32_t addr)
+		   bool in_syscall, uint32_t syscall_id, const uint32_t *frame, uint32_t cfsr,
+		   uint32_t hfsr, uint32_t addr)
 {
 	uint32_t pc = frame != NULL ? frame[FRAME_PC] : 0;
 	if (thread == NULL)
@@ -77,7 +80,7 @@ static void report(enum k_fault_kind kind, struct k_thread *thread, bool in_thre
 		printk("*** %s in %s '%s'\n", fault_names[kind],
 		       in_thread ? "thread" : "kernel context of", k_thread_name_get(thread));
 	if (in_syscall)
-		printk("    in system call %s\n", z_syscall_name(thread->syscall_id));
+		printk("    in system call %s\n", z_syscall_name(syscall_id));
 	printk("    CFSR 0x%08lx  PC 0x%08lx  LR 0x%08lx\n", cfsr, pc,
 	       frame != NULL ? frame[FRAME_LR] : 0);
 	for (unsigned int i = 0; i < sizeof(cfsr_reasons) / sizeof(cfsr_reasons[0]); i++)
@@ -102,9 +105,11 @@ void z_fault(const uint32_t *frame, uint32_t exc_return)
 	uint32_t pc = frame_valid ? frame[FRAME_PC] : 0;
 	uint32_t addr = 0;
 	struct k_thread *thread = z_kernel.current;
-	/* A fault in a system call is the kernel's own: its checks let something through. */
-	bool in_syscall = thread != NULL && thread->priv_stack_top != NULL &&
-			  thread->mode == K_MODE_KERNEL;
+	/* A fault in a system call is the kernel's own: its checks let something through. The
+	 * call ran in thread mode on the privileged stack, or in the SVC handler (nonblocking). */
+	bool in_svc = frame_valid && (frame[FRAME_XPSR] & XPSR_EXCEPTION) == EXCEPTION_SVC;
+	bool in_syscall = thread != NULL && ((thread->priv_stack_top != NULL &&
+					       thread->mode == K_MODE_KERNEL) || in_svc);
 	bool in_thread = (exc_return & 0xfu) == EXC_RETURN_THREAD_PSP && thread != NULL &&
 			 thread != &z_idle_thread && !in_syscall;
 	bool quiet = in_thread && z_fault_reports_quiet;
@@ -116,8 +121,9 @@ void z_fault(const uint32_t *frame, uint32_t exc_return)
 	SCB_CFSR = cfsr; /* write-one-to-clear, so the next report starts clean */
 	SCB_HFSR = hfsr;
 	if (!quiet)
-		report(kind, thread, in_thread, in_syscall, frame_valid ? frame : NULL, cfsr, hfsr,
-		       addr);
+		report(kind, thread, in_thread, in_syscall,
+		       in_svc ? z_svc_running_id() : thread != NULL ? thread->syscall_id : 0,
+		       frame_valid ? frame : NULL, cfsr, hfsr, addr);
 
 	if (!in_thread) {
 		printk("*** stopping the system\n");
