@@ -23,9 +23,23 @@ pub struct Outcome {
 
 /// Boots `elf`, echoing every UART line to our stdout as it arrives.
 pub fn run(elf: &Path, timeout: Duration) -> Result<Outcome> {
+    run_with_args(elf, &[], timeout)
+}
+
+/// [`run`], with `args` as the guest's semihosting command line (after the image's name).
+pub fn run_with_args(elf: &Path, args: &[&str], timeout: Duration) -> Result<Outcome> {
+    let mut semihosting = String::from("enable=on,target=native");
+    if !args.is_empty() {
+        semihosting.push_str(",arg=");
+        semihosting.push_str(&elf.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()));
+        for arg in args {
+            semihosting.push_str(",arg=");
+            semihosting.push_str(arg);
+        }
+    }
     let mut qemu = cmd::new("qemu-system-arm");
     qemu.args(["-M", "mps2-an385", "-display", "none", "-monitor", "none", "-serial", "stdio"])
-        .args(["-semihosting-config", "enable=on,target=native"])
+        .args(["-semihosting-config", &semihosting])
         // One instruction per virtual nanosecond: tick counts are the same on every machine.
         .args(["-icount", "shift=0,sleep=off"])
         .arg("-kernel")

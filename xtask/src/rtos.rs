@@ -26,6 +26,8 @@ pub enum Image {
     Tests,
     /// The kernel benchmark `cargo xtask bench kernel` runs.
     Bench,
+    /// System calls with kernel bugs: each scenario must stop the system.
+    Fatal,
 }
 
 impl Image {
@@ -34,6 +36,7 @@ impl Image {
             Image::Demo => "demo",
             Image::Tests => "tests",
             Image::Bench => "bench",
+            Image::Fatal => "fatal",
         }
     }
 }
@@ -352,6 +355,7 @@ fn image_dir(image: Image) -> &'static str {
         Image::Demo => "apps/demo",
         Image::Tests => "apps/tests",
         Image::Bench => "apps/bench",
+        Image::Fatal => "apps/fatal",
     }
 }
 

@@ -52,6 +52,59 @@ pub fn run_all(root: &Path) -> Result<Tally> {
     tally
         .add(stage("kernel bench image runs (QEMU mps2-an385)", || image_exits_0(root, rtos::Image::Bench))?);
     tally.add(stage("object table: patch and relink modes agree", || table_modes_agree(root))?);
+    tally.add(stage("kernel faults in system calls stop the system (QEMU mps2-an385)", || {
+        kernel_faults_stop(root)
+    })?);
+    Ok(tally)
+}
+
+/// The fatal image's scenarios (`examples/rtos/apps/fatal`): each makes one system call fail
+/// inside the kernel, which must stop with status 255 and a report with these lines.
+const FATAL_SCENARIOS: [(&str, &[&str]); 3] = [
+    (
+        "fault_in_nonblocking_call",
+        &["*** HardFault in kernel context of 'victim'", "in system call fatal_read_now"],
+    ),
+    ("fault_in_blocking_call", &["*** BusFault in kernel context of 'victim'", "in system call fatal_read"]),
+    (
+        "privileged_stack_overflow",
+        &[
+            "*** MemManage fault in kernel context of 'victim'",
+            "in system call fatal_recurse",
+            "privileged stack overflow: the guard under it was hit",
+        ],
+    ),
+];
+
+/// Exit status of the RTOS when the kernel itself faulted.
+const EXIT_KERNEL_FAULT: i32 = 255;
+
+fn kernel_faults_stop(root: &Path) -> Result<Tally> {
+    let built = rtos::build(root, rtos::Image::Fatal, rtos::TableMode::Patch)?;
+    let mut tally = Tally::default();
+    for (scenario, expected) in FATAL_SCENARIOS {
+        let outcome = qemu::run_with_args(&built.elf, &[scenario], GUEST_TIMEOUT)?;
+        let lines: Vec<&str> = outcome.output.lines().map(str::trim).collect();
+        let missing: Vec<&str> = expected
+            .iter()
+            .chain(&["*** stopping the system"])
+            .filter(|e| !lines.contains(e))
+            .copied()
+            .collect();
+        if outcome.exit_code != Some(EXIT_KERNEL_FAULT) {
+            tally.fail(format!(
+                "fatal {scenario}: exit status {:?}{}, expected {EXIT_KERNEL_FAULT}",
+                outcome.exit_code,
+                if outcome.timed_out { " (timed out)" } else { "" }
+            ));
+        } else if !missing.is_empty() {
+            tally.fail(format!("fatal {scenario}: the report lacks {missing:?}"));
+        } else if outcome.output.contains("fatal: returned") {
+            tally.fail(format!("fatal {scenario}: the system call returned to the thread"));
+        } else {
+            tally.pass();
+        }
+    }
     Ok(tally)
 }
 

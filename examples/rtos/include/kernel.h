@@ -130,6 +130,9 @@ __kobject(thread) struct k_thread {
 	uint32_t user_sp;
 	/* The ID of the system call in progress (arch/arm/syscall.S), for fault reports. */
 	uint32_t syscall_id;
+	/* The MPU guard under the privileged stack, in place while a system call runs there
+	 * instead of guard_region (arch/arm/mpu.c, syscall.S). */
+	uint32_t priv_guard_region[2];
 
 	uint8_t options;     /* K_USER, K_INHERIT_PERMS */
 	uint8_t perm_index;  /* bit in every object's permission mask; from the object table */

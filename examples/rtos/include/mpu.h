@@ -23,6 +23,8 @@ void arch_mpu_init(void);
 void arch_mpu_thread_setup(struct k_thread *thread);
 /* Whether the thread's stack forms an MPU region (a user thread needs one). */
 bool arch_mpu_stack_ok(const struct k_thread *thread);
+/* Computes the guard under a user thread's privileged stack (priv_stack_top set). */
+void arch_mpu_priv_stack_setup(struct k_thread *thread);
 /* Programs the MPU for the thread about to run. */
 void arch_mpu_switch(const struct k_thread *thread);
 

@@ -90,6 +90,7 @@ void z_thread_priv_stack_setup(struct k_thread *thread)
 	thread->mode = K_MODE_USER;
 	thread->priv_stack_top = z_priv_stack_top(thread->perm_index);
 	*z_priv_stack_sentinel(thread) = K_STACK_SENTINEL;
+	arch_mpu_priv_stack_setup(thread);
 }
 
 int z_impl_k_thread_create(struct k_thread *thread, k_thread_stack_t *stack, size_t stack_size,

@@ -155,8 +155,9 @@ unsigned int z_thread_perm_index(const struct k_thread *thread)
 /* ---- Privileged stacks: one per permission index, used only by that thread's calls ---- */
 
 #define PRIV_STACKS (K_OBJ_PERM_BYTES * 8u)
+/* Aligned for the MPU guard over each one's lowest K_STACK_GUARD bytes. */
 static uint64_t priv_stacks[PRIV_STACKS][K_PRIV_STACK_SIZE / 8]
-	__attribute__((section(".noinit.priv_stacks")));
+	__attribute__((section(".noinit.priv_stacks"), aligned(K_STACK_GUARD)));
 
 void *z_priv_stack_top(unsigned int perm_index)
 {

@@ -125,6 +125,9 @@ void z_fault(const uint32_t *frame, uint32_t exc_return)
 		       in_svc ? z_svc_running_id() : thread != NULL ? thread->syscall_id : 0,
 		       frame_valid ? frame : NULL, cfsr, hfsr, addr);
 
+	if (in_syscall && !in_svc && (cfsr & CFSR_MMARVALID) &&
+	    addr - ((uintptr_t)thread->priv_stack_top - K_PRIV_STACK_SIZE) < K_STACK_GUARD)
+		printk("    privileged stack overflow: the guard under it was hit\n");
 	if (!in_thread) {
 		printk("*** stopping the system\n");
 		arch_system_exit(EXIT_KERNEL_FAULT);

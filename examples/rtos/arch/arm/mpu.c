@@ -7,7 +7,8 @@
  *   1     the running user thread's stack, read-write
  *   2..6  the partitions of its memory domain
  *   7     the guard at the bottom of the running thread's stack: privileged read only, so
- *         an overflow faults before it leaves the stack (for user and kernel threads alike)
+ *         an overflow faults before it leaves the stack (for user and kernel threads alike,
+ *         and for the privileged stack while a user thread's system call runs on it)
  */
 #include <arch.h>
 #include <kernel_internal.h>
@@ -107,6 +108,17 @@ void arch_mpu_thread_setup(struct k_thread *thread)
 	}
 }
 
+void arch_mpu_priv_stack_setup(struct k_thread *thread)
+{
+	uintptr_t bottom = (uintptr_t)thread->priv_stack_top - K_PRIV_STACK_SIZE;
+	if (arch_mpu_region(bottom, bottom + K_STACK_GUARD, MPU_ACCESS_GUARD, REGION_GUARD,
+			    thread->priv_guard_region) != 0) {
+		/* Cannot happen with the aligned privileged stacks; the sentinel still watches. */
+		thread->priv_guard_region[0] = RBAR_VALID | REGION_GUARD;
+		thread->priv_guard_region[1] = 0;
+	}
+}
+
 bool arch_mpu_stack_ok(const struct k_thread *thread)
 {
 	return thread->stack_region[1] != 0;
@@ -123,10 +135,13 @@ void arch_mpu_switch(const struct k_thread *thread)
 		return;
 	}
 	const struct k_mem_domain *domain = thread->domain;
+	/* In a system call the privileged stack is the one in use (syscall.S moves the guard). */
+	const uint32_t(*guard)[2] =
+		thread->mode == K_MODE_KERNEL ? &thread->priv_guard_region : &thread->guard_region;
 	const uint32_t(*first[4])[2] = {&flash_region, &thread->stack_region, &domain->regions[0],
 					&domain->regions[1]};
 	const uint32_t(*second[4])[2] = {&domain->regions[2], &domain->regions[3],
-					 &domain->regions[4], &thread->guard_region};
+					 &domain->regions[4], guard};
 	write_regions(first);
 	write_regions(second);
 }

@@ -19,6 +19,8 @@ _Static_assert(offsetof(struct k_thread, mode) == 36, "switch.S: THREAD_MODE");
 _Static_assert(offsetof(struct k_thread, priv_stack_top) == 40, "syscall.S: THREAD_PRIV_STACK_TOP");
 _Static_assert(offsetof(struct k_thread, user_sp) == 44, "syscall.S: THREAD_USER_SP");
 _Static_assert(offsetof(struct k_thread, syscall_id) == 48, "syscall.S: THREAD_SYSCALL_ID");
+_Static_assert(offsetof(struct k_thread, priv_guard_region) == 52, "syscall.S: THREAD_PRIV_GUARD");
+_Static_assert(offsetof(struct k_thread, guard_region) == 76, "syscall.S: THREAD_GUARD");
 _Static_assert(offsetof(struct z_kernel, current) == 0, "switch.S: KERNEL_CURRENT");
 _Static_assert(ARCH_IRQ_LOCK_LEVEL == 0x20, "switch.S: IRQ_LOCK_LEVEL");
 

@@ -10,6 +10,7 @@
 	.equ IRQ_LOCK_LEVEL, 0x20
 	.equ CONTROL_SPSEL, 2
 	.equ EXC_RETURN_THREAD_PSP, 0xfffffffd
+	.equ SCB_VTOR, 0xe000ed08
 
 /* Saves the outgoing thread's PSP and r4-r11 in its struct k_thread, lets the scheduler pick
  * the next one and returns into it on its own stack, in its own privilege mode. The registers
@@ -23,7 +24,7 @@ z_pendsv:
 	msr basepri, r0
 	ldr r2, =z_kernel
 	ldr r1, [r2, #KERNEL_CURRENT]
-	cbz r1, 1f                     /* the first switch leaves the boot code: nothing to save */
+	cbz r1, 2f                     /* the first switch leaves the boot code: nothing to save */
 	mrs r0, psp
 	stmia r1, {r0, r4-r11}
 1:	bl z_switch_next               /* r0 = next thread, now z_kernel.current */
@@ -37,6 +38,13 @@ z_pendsv:
 	msr basepri, r0
 	ldr lr, =EXC_RETURN_THREAD_PSP
 	bx lr
+2:	/* The boot code never runs again: empty the main stack, so that every exception taken
+	 * from a thread starts at its top (syscall.S keeps the running system call's ID there). */
+	ldr r0, =SCB_VTOR
+	ldr r0, [r0]
+	ldr r0, [r0]                   /* vector 0: the top of the main stack */
+	msr msp, r0
+	b 1b
 	.size z_pendsv, . - z_pendsv
 
 /* Calls z_fault(frame, exc_return) with the stacked frame of the faulting context. */

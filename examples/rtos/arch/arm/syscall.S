@@ -16,7 +16,8 @@
  *    an exception frame "returns", privileged and in thread mode, into the call's stub with
  *    the stub's stack arguments (a4, a5, &ret_hi) above the frame and syscall_return as its
  *    return address. syscall_return traps with `svc #4`, on which the handler copies the
- *    result into the user's frame.
+ *    result into the user's frame. While the call runs there, MPU region 7 guards the
+ *    bottom of the privileged stack instead of the user stack's.
  * Both clear the caller-saved registers that do not carry the result (r2, r3, r12).
  *
  * Privileged threads never trap into the kernel (their wrappers call the implementation), so
@@ -33,6 +34,9 @@
 	.equ THREAD_MODE, 36
 	.equ THREAD_PRIV_STACK_TOP, 40
 	.equ THREAD_USER_SP, 44           /* followed by THREAD_SYSCALL_ID */
+	.equ THREAD_PRIV_GUARD, 52        /* MPU region 7 (RBAR, RASR) while in a system call */
+	.equ THREAD_GUARD, 76             /* and otherwise */
+	.equ MPU_RBAR, 0xe000ed9c         /* followed by MPU_RASR */
 	.equ KERNEL_CURRENT, 0
 	.equ FRAME_R1, 4
 	.equ FRAME_PC, 24
@@ -112,6 +116,9 @@ syscall_in_thread:
 	mov r2, #XPSR_THUMB
 	strd r0, r1, [r12, #20]           /* lr, pc */
 	strd r2, r4, [r12, #28]           /* xpsr, a4 */
+	ldrd r0, r1, [lr, #THREAD_PRIV_GUARD]
+	ldr r2, =MPU_RBAR
+	stmia r2, {r0, r1}                /* the guard moves under the privileged stack */
 	movs r0, #0                       /* K_MODE_KERNEL until the call returns */
 	str r0, [lr, #THREAD_MODE]
 	movs r0, #CONTROL_SPSEL
@@ -138,6 +145,9 @@ syscall_exit:
 	stmia r12, {r0-r3}                /* result in r0:r1, r2 and r3 cleared */
 	str r2, [r12, #16]                /* r12 cleared */
 	msr psp, r12
+	ldrd r0, r1, [lr, #THREAD_GUARD]
+	ldr r2, =MPU_RBAR
+	stmia r2, {r0, r1}                /* the guard back under the user stack */
 	movs r0, #1                       /* K_MODE_USER */
 	str r0, [lr, #THREAD_MODE]
 	movs r0, #(CONTROL_SPSEL | CONTROL_NPRIV)
