@@ -123,7 +123,7 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         &mut self,
         dies: &Dies<'_, 'a>,
         unit: &UnitDies<'_, 'a>,
-        var: &Variable<'a>,
+        var: &Variable,
         id: TypeId,
     ) -> Result<()> {
         self.at = unit.entry.location(Some(var.die.offset));
@@ -363,7 +363,7 @@ fn push_index(path: &mut String, mut i: u64) {
 fn variable_symbol<'a>(
     dies: &Dies<'_, 'a>,
     unit: &UnitDies<'_, 'a>,
-    var: &Variable<'a>,
+    var: &Variable,
     out: &mut String,
 ) -> Result<()> {
     if let Some(scope) = var.scope {
@@ -375,8 +375,8 @@ fn variable_symbol<'a>(
         out.push_str("::");
     }
     // The common case, a name on the DIE itself, is copied straight from `.debug_str`.
-    if let Some(value) = var.name {
-        let name = unit.string(value).map_err(|e| unit.error(var.die.offset, e))?;
+    if let Some(at) = var.name {
+        let name = unit.string(unit.attribute_at(at)?).map_err(|e| unit.error(var.die.offset, e))?;
         out.push_str(&String::from_utf8_lossy(name));
         return Ok(());
     }

@@ -322,6 +322,68 @@ impl<'u, 'a> UnitDies<'u, 'a> {
         Ok(self.offset_of(&cursor))
     }
 
+    /// The attributes of a variable DIE the first pass reads, in one pass over them. Cheaper
+    /// than [`UnitDies::attributes`]: the name is only located (most variables never need it),
+    /// and the usual forms of location and references are read without the general decoder.
+    /// A repeated attribute: the last counts. Returns the offset just past the attributes.
+    pub fn variable_attributes(&self, die: &Die, out: &mut VariableAttrs<'a>) -> Result<usize> {
+        use gimli::constants as c;
+        let error = |source| self.error(die.offset, source);
+        let mut cursor = self.cursor_at(die.attrs).map_err(error)?;
+        let encoding = self.encoding();
+        let mut pending = 0;
+        for (spec, size) in self.table.specs_and_sizes(&die.abbrev) {
+            let name = spec.name();
+            let reference = matches!(name, c::DW_AT_type | c::DW_AT_specification | c::DW_AT_abstract_origin);
+            if !reference && name != c::DW_AT_location {
+                if name == c::DW_AT_name {
+                    out.name = Some(AttributeAt { offset: self.offset_of(&cursor) + pending, spec: *spec });
+                }
+                match size {
+                    Some(size) => pending += usize::from(size),
+                    None => {
+                        cursor.skip(pending).map_err(error)?;
+                        pending = 0;
+                        form::skip_variable(&mut cursor, spec.form(), encoding).map_err(error)?;
+                    }
+                }
+                continue;
+            }
+            cursor.skip(pending).map_err(error)?;
+            pending = 0;
+            if !reference {
+                out.location = Some(if spec.form() == c::DW_FORM_exprloc {
+                    let len = cursor.read_uleb128().map_err(error)?;
+                    let len = usize::try_from(len).map_err(|_| error(gimli::Error::UnsupportedOffset))?;
+                    AttributeValue::Exprloc(gimli::Expression(cursor.split(len).map_err(error)?))
+                } else {
+                    form::read(&mut cursor, *spec, encoding).map_err(error)?
+                });
+                continue;
+            }
+            let value = if spec.form() == c::DW_FORM_ref4 {
+                AttributeValue::UnitRef(gimli::UnitOffset(cursor.read_u32().map_err(error)? as usize))
+            } else {
+                form::read(&mut cursor, *spec, encoding).map_err(error)?
+            };
+            let target = self.units.reference(self.entry, die.offset, &value)?;
+            if name == c::DW_AT_type {
+                out.ty = target;
+            } else {
+                out.origin = target;
+            }
+        }
+        cursor.skip(pending).map_err(error)?;
+        Ok(self.offset_of(&cursor))
+    }
+
+    /// The value of the attribute at `at`, located earlier (by [`UnitDies::variable_attributes`]).
+    pub fn attribute_at(&self, at: AttributeAt) -> Result<AttributeValue<Reader<'a>>> {
+        let error = |source| self.error(at.offset, source);
+        let mut cursor = self.cursor_at(at.offset).map_err(error)?;
+        form::read(&mut cursor, at.spec, self.encoding()).map_err(error)
+    }
+
     /// The direct children of `die`, in order.
     pub fn children<'x>(&'x self, die: &Die) -> Children<'x, 'u, 'a> {
         let mut cursor = self.cursor_at(die.attrs).map_err(|e| self.error(die.offset, e));
@@ -379,6 +441,23 @@ impl<'u, 'a> UnitDies<'u, 'a> {
             None => format!("<unnamed unit at {:#x}>", self.entry.start),
         }
     }
+}
+
+/// Where an attribute's value is: section offset and specification.
+#[derive(Debug, Clone, Copy)]
+pub struct AttributeAt {
+    offset: usize,
+    spec: gimli::AttributeSpecification,
+}
+
+/// What [`UnitDies::variable_attributes`] reads.
+#[derive(Default)]
+pub struct VariableAttrs<'a> {
+    pub location: Option<AttributeValue<Reader<'a>>>,
+    pub name: Option<AttributeAt>,
+    /// `DW_AT_specification` / `DW_AT_abstract_origin`.
+    pub origin: Option<DieRef>,
+    pub ty: Option<DieRef>,
 }
 
 /// Iterator over the direct children of a DIE.

@@ -7,17 +7,17 @@ use std::collections::BTreeMap;
 use gimli::{constants, AttributeValue, Operation, ReaderOffset as _};
 use rustc_hash::FxHashMap;
 
-use super::{DieRef, Reader, Role, UnitDies};
+use super::{AttributeAt, DieRef, Reader, Role, UnitDies, VariableAttrs};
 use crate::error::Result;
 
 /// A variable DIE whose location is a static address (possibly 0: removed by the linker).
 #[derive(Debug, Clone)]
-pub struct Variable<'a> {
+pub struct Variable {
     pub unit: usize,
     pub die: DieRef,
     pub address: u64,
-    /// `DW_AT_name`, decoded only for variables that hold objects.
-    pub name: Option<gimli::AttributeValue<Reader<'a>>>,
+    /// Where `DW_AT_name` is: decoded only for variables that hold objects.
+    pub name: Option<AttributeAt>,
     /// `DW_AT_specification` / `DW_AT_abstract_origin`: the DIE lending name and type.
     pub origin: Option<DieRef>,
     pub ty: Option<DieRef>,
@@ -37,18 +37,17 @@ pub struct StructDef {
 pub type StructSizes = BTreeMap<(usize, u64), StructDef>;
 
 #[derive(Default)]
-pub struct WalkResult<'a> {
-    pub variables: Vec<Variable<'a>>,
+pub struct WalkResult {
+    pub variables: Vec<Variable>,
     pub structs: StructSizes,
 }
 
 /// Walk `unit`, appending to `out`. `tags` maps manifest struct tags to their index.
-pub fn walk_unit<'a>(
-    unit: &UnitDies<'_, 'a>,
+pub fn walk_unit(
+    unit: &UnitDies<'_, '_>,
     tags: &FxHashMap<&[u8], usize>,
-    out: &mut WalkResult<'a>,
+    out: &mut WalkResult,
 ) -> Result<()> {
-    let units = unit.units();
     let sect = unit.entry.sect;
     let mut cursor = unit.first();
     // Depth of the next DIE, and the enclosing subprograms with their depths.
@@ -66,32 +65,19 @@ pub fn walk_unit<'a>(
         let here = DieRef { sect, offset: die.offset };
         match die.abbrev.role {
             Role::Variable => {
-                let mut location = None;
-                let mut name = None;
-                let mut origin = None;
-                let mut ty = None;
-                let end = unit.attributes(&die, needed_by_variable, |attr, value| {
-                    match attr {
-                        constants::DW_AT_location => location = Some(value),
-                        constants::DW_AT_name => name = Some(value),
-                        constants::DW_AT_specification | constants::DW_AT_abstract_origin => {
-                            origin = units.reference(unit.entry, die.offset, &value)?
-                        }
-                        _ => ty = units.reference(unit.entry, die.offset, &value)?,
-                    }
-                    Ok(())
-                })?;
+                let mut attrs = VariableAttrs::default();
+                let end = unit.variable_attributes(&die, &mut attrs)?;
                 cursor = unit.cursor_at(end).map_err(|e| unit.error(die.offset, e))?;
                 if let Some(address) =
-                    location.map(|l| static_address(unit, die.offset, l)).transpose()?.flatten()
+                    attrs.location.map(|l| static_address(unit, die.offset, l)).transpose()?.flatten()
                 {
                     out.variables.push(Variable {
                         unit: unit.index,
                         die: here,
                         address,
-                        name,
-                        origin,
-                        ty,
+                        name: attrs.name,
+                        origin: attrs.origin,
+                        ty: attrs.ty,
                         scope: scopes.last().map(|&(_, s)| s),
                     });
                 }
@@ -140,18 +126,6 @@ pub fn walk_unit<'a>(
         }
     }
     Ok(())
-}
-
-/// The attributes of a variable DIE the first pass reads; all others are skipped.
-fn needed_by_variable(name: constants::DwAt) -> bool {
-    matches!(
-        name,
-        constants::DW_AT_location
-            | constants::DW_AT_name
-            | constants::DW_AT_specification
-            | constants::DW_AT_abstract_origin
-            | constants::DW_AT_type
-    )
 }
 
 /// The static address a location expression denotes: `DW_OP_addr`/`DW_OP_addrx`, optionally
