@@ -507,9 +507,10 @@ pub fn build_inventory(
     }
     // The same object reached twice (a common symbol in two units, an abstract and a concrete
     // instance of one function static) is one object.
+    // Addresses first: they almost always differ, and the symbols need not be looked up then.
     objects.dedup_by(|b, a| {
-        (a.address, a.size, a.kind, a.type_index, text(a))
-            == (b.address, b.size, b.kind, b.type_index, text(b))
+        a.address == b.address
+            && (a.size, a.kind, a.type_index, text(a)) == (b.size, b.kind, b.type_index, text(b))
     });
     one_per_address(&mut objects, &text, &types, &mut rejected, &mut notes);
     let objects = number_objects(objects, &text, manifest)?;

@@ -71,11 +71,11 @@ impl AbbrevTable {
             encoding,
         };
         while !input.is_empty() {
-            let code = input.read_uleb128()?;
+            let code = form::uleb128(&mut input)?;
             if code == 0 {
                 break;
             }
-            let tag = constants::DwTag(input.read_uleb128_u16()?);
+            let tag = constants::DwTag(form::uleb128_u16(&mut input)?);
             if tag.0 == 0 {
                 return Err(gimli::Error::AbbreviationTagZero);
             }
@@ -88,8 +88,8 @@ impl AbbrevTable {
             let mut fixed_size = 0u32;
             let mut has_location = false;
             loop {
-                let name = constants::DwAt(input.read_uleb128_u16()?);
-                let form = constants::DwForm(input.read_uleb128_u16()?);
+                let name = constants::DwAt(form::uleb128_u16(&mut input)?);
+                let form = constants::DwForm(form::uleb128_u16(&mut input)?);
                 if name.0 == 0 {
                     if form.0 != 0 {
                         return Err(gimli::Error::ExpectedZero);

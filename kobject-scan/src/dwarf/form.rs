@@ -52,9 +52,8 @@ pub fn skip_variable(
     encoding: Encoding,
 ) -> gimli::Result<()> {
     loop {
-        if let Some(size) = fixed_size(form, encoding) {
-            return input.skip(usize::from(size));
-        }
+        // The variable forms first: callers only come here for those (or through
+        // `DW_FORM_indirect`), so the fixed-size check is the fallback.
         let len = match form {
             constants::DW_FORM_indirect => {
                 form = constants::DwForm(input.read_uleb128_u16()?);
@@ -63,7 +62,7 @@ pub fn skip_variable(
             constants::DW_FORM_block1 => usize::from(input.read_u8()?),
             constants::DW_FORM_block2 => usize::from(input.read_u16()?),
             constants::DW_FORM_block4 => input.read_u32()? as usize,
-            constants::DW_FORM_block | constants::DW_FORM_exprloc => block_length(input.read_uleb128()?)?,
+            constants::DW_FORM_block | constants::DW_FORM_exprloc => block_length(uleb128(input)?)?,
             constants::DW_FORM_string => {
                 input.read_null_terminated_slice()?;
                 return Ok(());
@@ -77,9 +76,37 @@ pub fn skip_variable(
             | constants::DW_FORM_GNU_addr_index
             | constants::DW_FORM_loclistx
             | constants::DW_FORM_rnglistx => return input.skip_leb128(),
-            _ => return Err(gimli::Error::UnknownForm(form)),
+            _ => match fixed_size(form, encoding) {
+                Some(size) => usize::from(size),
+                None => return Err(gimli::Error::UnknownForm(form)),
+            },
         };
         return input.skip(len);
+    }
+}
+
+/// Read an unsigned LEB128 number. Almost every one in DWARF (codes, lengths, attribute names
+/// and forms) fits one byte, which this reads without gimli's general loop.
+#[inline]
+pub fn uleb128(input: &mut Reader<'_>) -> gimli::Result<u64> {
+    match input.slice().first() {
+        Some(&byte) if byte < 0x80 => {
+            input.skip(1)?;
+            Ok(u64::from(byte))
+        }
+        _ => input.read_uleb128(),
+    }
+}
+
+/// [`uleb128`] for values that must fit 16 bits (attribute names, forms, tags).
+#[inline]
+pub fn uleb128_u16(input: &mut Reader<'_>) -> gimli::Result<u16> {
+    match input.slice().first() {
+        Some(&byte) if byte < 0x80 => {
+            input.skip(1)?;
+            Ok(u16::from(byte))
+        }
+        _ => input.read_uleb128_u16(),
     }
 }
 

@@ -257,7 +257,7 @@ impl<'u, 'a> UnitDies<'u, 'a> {
     pub fn read_die(&self, cursor: &mut Cursor<'a>) -> gimli::Result<Option<Die>> {
         let offset = self.offset_of(cursor);
         let before = cursor.len();
-        let code = cursor.read_uleb128()?;
+        let code = form::uleb128(cursor)?;
         if code == 0 {
             return Ok(None);
         }
@@ -353,7 +353,7 @@ impl<'u, 'a> UnitDies<'u, 'a> {
             pending = 0;
             if !reference {
                 out.location = Some(if spec.form() == c::DW_FORM_exprloc {
-                    let len = cursor.read_uleb128().map_err(error)?;
+                    let len = form::uleb128(&mut cursor).map_err(error)?;
                     let len = usize::try_from(len).map_err(|_| error(gimli::Error::UnsupportedOffset))?;
                     AttributeValue::Exprloc(gimli::Expression(cursor.split(len).map_err(error)?))
                 } else {
