@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::num::NonZeroU64;
 
 use crate::dwarf::types::{Shape, TypeId, Types};
-use crate::dwarf::{Dies, StructDef, StructSizes, UnitDies, Variable};
+use crate::dwarf::{lossy, Dies, StructDef, StructSizes, UnitDies, Variable};
 use crate::error::{DieLocation, Error, Result};
 use crate::image::Image;
 use crate::manifest::Manifest;
@@ -369,7 +369,7 @@ fn variable_symbol<'a>(
     if let Some(scope) = var.scope {
         let basics = dies.basics(scope)?;
         match dies.name_and_type(basics.name, basics.ty, basics.origin)?.0 {
-            Some(function) => out.push_str(&String::from_utf8_lossy(function)),
+            Some(function) => out.push_str(&lossy(function)),
             None => out.push_str("<unnamed function>"),
         }
         out.push_str("::");
@@ -377,11 +377,11 @@ fn variable_symbol<'a>(
     // The common case, a name on the DIE itself, is copied straight from `.debug_str`.
     if let Some(at) = var.name {
         let name = unit.string(unit.attribute_at(at)?).map_err(|e| unit.error(var.die.offset, e))?;
-        out.push_str(&String::from_utf8_lossy(name));
+        out.push_str(&lossy(name));
         return Ok(());
     }
     match dies.name_and_type(None, Some(var.die), var.origin)?.0 {
-        Some(name) => out.push_str(&String::from_utf8_lossy(name)),
+        Some(name) => out.push_str(&lossy(name)),
         None => out.push_str(&format!("<unnamed variable at {:#x}>", var.die.offset)),
     }
     Ok(())

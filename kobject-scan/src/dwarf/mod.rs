@@ -443,6 +443,15 @@ impl<'u, 'a> UnitDies<'u, 'a> {
     }
 }
 
+/// A DWARF string as text: `String::from_utf8_lossy`, with the quicker check for valid UTF-8
+/// (every name a compiler writes) first.
+pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// Where an attribute's value is: section offset and specification.
 #[derive(Debug, Clone, Copy)]
 pub struct AttributeAt {

@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 
 use gimli::{constants, AttributeValue, Operation};
 
-use super::{Die, DieRef, Dies, Reader, UnitDies};
+use super::{lossy, Die, DieRef, Dies, Reader, UnitDies};
 use crate::error::{Error, Result};
 
 pub type TypeId = usize;
@@ -348,9 +348,7 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
                 continue;
             }
             let name = match attrs.name {
-                Some(value) => Some(String::from_utf8_lossy(
-                    unit.string(value).map_err(|e| unit.error(child.offset, e))?,
-                )),
+                Some(value) => Some(lossy(unit.string(value).map_err(|e| unit.error(child.offset, e))?)),
                 None => None,
             };
             let offset = member_location(unit, &child, attrs.member_location)?;
