@@ -39,6 +39,49 @@ pub struct Abbrev {
     fixed_size: u32,
     first_spec: u32,
     spec_count: u32,
+    /// Variables: index into `AbbrevTable::plans`, or `NO_PLAN`.
+    plan: u32,
+}
+
+/// `Abbrev::plan` of an abbreviation without a [`VariablePlan`].
+const NO_PLAN: u32 = u32::MAX;
+
+/// What a [`Place`] counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// The start of the attributes.
+    Start,
+    /// The end of the `DW_FORM_string` name.
+    Name,
+    /// The end of the location expression.
+    Location,
+}
+
+/// Where an attribute of a planned variable lies: bytes from its anchor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub anchor: Anchor,
+    pub offset: u16,
+}
+
+/// The layout of a variable abbreviation whose only variable-size attributes are one
+/// `DW_FORM_exprloc` location and possibly a `DW_FORM_string` name before it (GCC's form for
+/// short names): every attribute the first pass reads is at a known place, so a DIE is read
+/// without going through its attributes one by one. Compilers write nearly every variable so.
+#[derive(Debug, Clone, Copy)]
+pub struct VariablePlan {
+    /// The start of the location's length.
+    pub location: Place,
+    /// Bytes after the location expression.
+    pub tail: u16,
+    /// `DW_AT_type` and the origin (`DW_AT_specification` or `DW_AT_abstract_origin`): where,
+    /// and the size of their `DW_FORM_ref1/2/4/8` offset.
+    pub ty: Option<(Place, u8)>,
+    pub origin: Option<(Place, u8)>,
+    /// `DW_AT_name`: where, and its index into `AbbrevTable::specs`.
+    pub name: Option<(Place, u32)>,
+    /// A `DW_FORM_string` name: where (counted from the start).
+    pub string_name: Option<u16>,
 }
 
 /// One abbreviation table, for one encoding (form sizes depend on it).
@@ -50,6 +93,7 @@ pub struct AbbrevTable {
     sparse: Vec<(u64, u32)>,
     abbrevs: Vec<Abbrev>,
     specs: Vec<AttributeSpecification>,
+    plans: Vec<VariablePlan>,
     /// Per spec: its fixed size or `VARIABLE_FORM`.
     sizes: Vec<u8>,
     encoding: Encoding,
@@ -68,6 +112,7 @@ impl AbbrevTable {
             abbrevs: Vec::with_capacity(TYPICAL_ABBREVS),
             specs: Vec::with_capacity(TYPICAL_ABBREVS * 4),
             sizes: Vec::with_capacity(TYPICAL_ABBREVS * 4),
+            plans: Vec::new(),
             encoding,
         };
         while !input.is_empty() {
@@ -119,6 +164,13 @@ impl AbbrevTable {
                 constants::DW_TAG_subprogram => Role::Subprogram,
                 _ => Role::Other,
             };
+            let plan = match role {
+                Role::Variable => table.plan(first_spec).map_or(NO_PLAN, |plan| {
+                    table.plans.push(plan);
+                    u32::try_from(table.plans.len() - 1).unwrap_or(NO_PLAN)
+                }),
+                _ => NO_PLAN,
+            };
             let index =
                 u32::try_from(table.abbrevs.len()).map_err(|_| gimli::Error::DuplicateAbbreviationCode)?;
             // Specs beyond u32 cannot come from a section that fits the address space the
@@ -130,6 +182,7 @@ impl AbbrevTable {
                 fixed_size,
                 first_spec: u32::try_from(first_spec).unwrap_or(u32::MAX),
                 spec_count: u32::try_from(table.specs.len() - first_spec).unwrap_or(0),
+                plan,
             });
             table.insert(code, index)?;
         }
@@ -138,6 +191,71 @@ impl AbbrevTable {
             return Err(gimli::Error::DuplicateAbbreviationCode);
         }
         Ok(table)
+    }
+
+    /// The [`VariablePlan`] of the variable abbreviation whose specs start at `first`, if its
+    /// layout allows one.
+    fn plan(&self, first: usize) -> Option<VariablePlan> {
+        let specs = self.specs.get(first..)?;
+        let sizes = self.sizes.get(first..)?;
+        let (mut location, mut string_name) = (None, None);
+        let (mut ty, mut origin, mut name) = (None, None, None);
+        let mut anchor = Anchor::Start;
+        let mut offset = 0u16;
+        for (index, (spec, &size)) in specs.iter().zip(sizes).enumerate() {
+            let place = Place { anchor, offset };
+            let reference = || match spec.form() {
+                constants::DW_FORM_ref1
+                | constants::DW_FORM_ref2
+                | constants::DW_FORM_ref4
+                | constants::DW_FORM_ref8 => Some((place, size)),
+                _ => None,
+            };
+            // A repeated attribute or an unusual form: no plan, the general reader handles it.
+            match spec.name() {
+                constants::DW_AT_location => {
+                    if location.is_some() || spec.form() != constants::DW_FORM_exprloc {
+                        return None;
+                    }
+                    location = Some(place);
+                    (anchor, offset) = (Anchor::Location, 0);
+                    continue;
+                }
+                constants::DW_AT_type if ty.is_none() => ty = Some(reference()?),
+                constants::DW_AT_specification | constants::DW_AT_abstract_origin if origin.is_none() => {
+                    origin = Some(reference()?)
+                }
+                constants::DW_AT_name if name.is_none() => {
+                    name = Some((place, u32::try_from(first + index).ok()?));
+                    if spec.form() == constants::DW_FORM_string && anchor == Anchor::Start {
+                        string_name = Some(offset);
+                        (anchor, offset) = (Anchor::Name, 0);
+                        continue;
+                    }
+                }
+                constants::DW_AT_type
+                | constants::DW_AT_specification
+                | constants::DW_AT_abstract_origin
+                | constants::DW_AT_name => return None,
+                _ => {}
+            }
+            if size == VARIABLE_FORM {
+                return None;
+            }
+            offset = offset.checked_add(u16::from(size))?;
+        }
+        Some(VariablePlan { location: location?, tail: offset, ty, origin, name, string_name })
+    }
+
+    /// The plan of a variable abbreviation, if it has one.
+    #[inline]
+    pub fn variable_plan(&self, abbrev: &Abbrev) -> Option<&VariablePlan> {
+        self.plans.get(abbrev.plan as usize)
+    }
+
+    /// Specification `index` (from a [`VariablePlan`]).
+    pub fn spec(&self, index: u32) -> Option<AttributeSpecification> {
+        self.specs.get(index as usize).copied()
     }
 
     fn insert(&mut self, code: u64, index: u32) -> gimli::Result<()> {
@@ -238,6 +356,31 @@ mod tests {
             AbbrevTable::parse(EndianSlice::new(&twice[..9], RunTimeEndian::Little), encoding).expect("one");
         assert!(table.get(0xffff_ffff).is_ok());
         assert_eq!(table.get(2).err(), Some(gimli::Error::UnknownAbbreviation(2)));
+    }
+
+    #[test]
+    fn variable_plans() {
+        let encoding = Encoding { format: Format::Dwarf32, version: 5, address_size: 4 };
+        // Code 1: name (string), line (data1), type (ref4), location (exprloc), external (flag);
+        // code 2: like GCC's long names, name (strp) first; code 3: two locations, no plan.
+        let bytes = [
+            1, 0x34, 0, 0x03, 0x08, 0x3b, 0x0b, 0x49, 0x13, 0x02, 0x18, 0x3f, 0x0c, 0, 0, //
+            2, 0x34, 0, 0x03, 0x0e, 0x49, 0x13, 0x02, 0x18, 0, 0, //
+            3, 0x34, 0, 0x02, 0x18, 0x02, 0x18, 0, 0, 0,
+        ];
+        let table =
+            AbbrevTable::parse(EndianSlice::new(&bytes, RunTimeEndian::Little), encoding).expect("table");
+        let plan = |code| table.get(code).ok().and_then(|a| table.variable_plan(a)).copied();
+        let short = plan(1).expect("plan for a short name");
+        assert_eq!(short.string_name, Some(0));
+        assert_eq!(short.name.map(|n| n.0), Some(Place { anchor: Anchor::Start, offset: 0 }));
+        assert_eq!(short.ty, Some((Place { anchor: Anchor::Name, offset: 1 }, 4)));
+        assert_eq!((short.location, short.tail), (Place { anchor: Anchor::Name, offset: 5 }, 1));
+        let long = plan(2).expect("plan for a long name");
+        assert_eq!(long.string_name, None);
+        assert_eq!(long.ty, Some((Place { anchor: Anchor::Start, offset: 4 }, 4)));
+        assert_eq!((long.location, long.tail), (Place { anchor: Anchor::Start, offset: 8 }, 0));
+        assert!(plan(3).is_none());
     }
 
     #[test]
