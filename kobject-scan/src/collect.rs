@@ -286,14 +286,29 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
                             )
                         })
                     }
-                    None => self.each_index(dims, |this, flat| {
-                        this.enumerate(
-                            elem,
-                            address.wrapping_add(flat.wrapping_mul(elem_size)),
-                            union_at,
-                            problem,
-                        )
-                    }),
+                    None => match types.node(elem).map(|n| &n.shape) {
+                        // An array of objects, the common case, without the descent per element.
+                        Some(&Shape::Kobject { spec, size, api_offset, .. }) => {
+                            let problem = why(self);
+                            self.each_index(dims, |this, flat| {
+                                this.push(
+                                    spec,
+                                    address.wrapping_add(flat.wrapping_mul(elem_size)),
+                                    size,
+                                    problem.clone(),
+                                    api_offset,
+                                )
+                            })
+                        }
+                        _ => self.each_index(dims, |this, flat| {
+                            this.enumerate(
+                                elem,
+                                address.wrapping_add(flat.wrapping_mul(elem_size)),
+                                union_at,
+                                problem,
+                            )
+                        }),
+                    },
                 }
             }
             Shape::Leaf { .. } | Shape::Pending => Ok(()),
