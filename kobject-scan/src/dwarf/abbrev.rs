@@ -86,7 +86,7 @@ pub struct VariablePlan {
 
 /// One abbreviation table, for one encoding (form sizes depend on it).
 #[derive(Debug)]
-pub struct AbbrevTable {
+pub struct AbbrevTable<'a> {
     /// Index into `abbrevs` by code (`u32::MAX`: no such code).
     dense: Vec<u32>,
     /// (code, index into `abbrevs`) for codes beyond `dense`, sorted by code.
@@ -97,13 +97,17 @@ pub struct AbbrevTable {
     /// Per spec: its fixed size or `VARIABLE_FORM`.
     sizes: Vec<u8>,
     encoding: Encoding,
+    /// The bytes the table was parsed from, terminator included; `None` when the section
+    /// ended first (the same bytes elsewhere could go on, so they are no proof of equality).
+    bytes: Option<&'a [u8]>,
 }
 
-impl AbbrevTable {
+impl<'a> AbbrevTable<'a> {
     /// Parse the table at the start of `input` (the `.debug_abbrev` section from the table's
     /// offset), with gimli's validation: tag and form non-zero, children flag 0 or 1, codes
     /// unique. A missing terminator at the end of the section ends the table.
-    pub fn parse(mut input: Reader<'_>, encoding: Encoding) -> gimli::Result<AbbrevTable> {
+    pub fn parse(mut input: Reader<'a>, encoding: Encoding) -> gimli::Result<AbbrevTable<'a>> {
+        let start = input.slice();
         // Typical compiler output: tens of abbreviations of a few attributes each; growing the
         // vectors from empty would cost more than the parse.
         let mut table = AbbrevTable {
@@ -114,10 +118,12 @@ impl AbbrevTable {
             sizes: Vec::with_capacity(TYPICAL_ABBREVS * 4),
             plans: Vec::new(),
             encoding,
+            bytes: None,
         };
         while !input.is_empty() {
             let code = form::uleb128(&mut input)?;
             if code == 0 {
+                table.bytes = start.get(..start.len() - input.len());
                 break;
             }
             let tag = constants::DwTag(form::uleb128_u16(&mut input)?);
@@ -256,6 +262,15 @@ impl AbbrevTable {
     /// Specification `index` (from a [`VariablePlan`]).
     pub fn spec(&self, index: u32) -> Option<AttributeSpecification> {
         self.specs.get(index as usize).copied()
+    }
+
+    /// The bytes the table was parsed from, if it ended with its terminator.
+    pub fn bytes(&self) -> Option<&'a [u8]> {
+        self.bytes
+    }
+
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
     }
 
     fn insert(&mut self, code: u64, index: u32) -> gimli::Result<()> {

@@ -207,7 +207,7 @@ impl Die {
 pub struct UnitDies<'u, 'a> {
     pub index: usize,
     pub entry: &'u UnitEntry<'a>,
-    table: Rc<AbbrevTable>,
+    table: Rc<AbbrevTable<'a>>,
     /// The unit's DIE bytes, from its first DIE to its end.
     entries: Reader<'a>,
     /// Section offset of `entries`.
@@ -596,12 +596,20 @@ pub struct Dies<'u, 'a> {
     /// The unit of the last DIE read: most references stay in their unit.
     last: RefCell<Option<Rc<UnitDies<'u, 'a>>>>,
     /// Tables by (`.debug_abbrev` offset, encoding): type units share their unit's table.
-    tables: RefCell<FxHashMap<(usize, gimli::Encoding), Rc<AbbrevTable>>>,
+    tables: RefCell<FxHashMap<(usize, gimli::Encoding), Rc<AbbrevTable<'a>>>>,
+    /// The table parsed or reused last, for the next unit to compare its bytes with.
+    recent_table: RefCell<Option<Rc<AbbrevTable<'a>>>>,
 }
 
 impl<'u, 'a> Dies<'u, 'a> {
     pub fn new(units: &'u Units<'a>) -> Self {
-        Dies { units, prepared: RefCell::default(), last: RefCell::default(), tables: RefCell::default() }
+        Dies {
+            units,
+            prepared: RefCell::default(),
+            last: RefCell::default(),
+            tables: RefCell::default(),
+            recent_table: RefCell::default(),
+        }
     }
 
     /// Unit `index`, prepared for reading.
@@ -627,7 +635,17 @@ impl<'u, 'a> Dies<'u, 'a> {
             None => {
                 let mut input = *units.dwarf.debug_abbrev.reader();
                 input.skip(abbrev_offset).map_err(error)?;
-                let table = Rc::new(AbbrevTable::parse(input, encoding).map_err(error)?);
+                // Compilers give each unit its own table, but units compiled alike have the
+                // same bytes there: the same bytes parse to the same table.
+                let same = self.recent_table.borrow().as_ref().and_then(|table| {
+                    let bytes = table.bytes()?;
+                    input.slice().starts_with(bytes).then(|| Rc::clone(table))
+                });
+                let table = match same {
+                    Some(table) if table.encoding() == encoding => table,
+                    _ => Rc::new(AbbrevTable::parse(input, encoding).map_err(error)?),
+                };
+                *self.recent_table.borrow_mut() = Some(Rc::clone(&table));
                 self.tables.borrow_mut().insert((abbrev_offset, encoding), Rc::clone(&table));
                 table
             }
