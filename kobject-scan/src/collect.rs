@@ -22,14 +22,14 @@ const HAS_PROBLEM: u8 = 1;
 /// `Candidate::flags`: the candidate has an entry in `Found::api_offsets`.
 const HAS_API_OFFSET: u8 = 2;
 
-/// A possible kernel object before the rules. A third of an [`Object`]'s size: images hold
+/// A possible kernel object before the rules. Half an [`Object`]'s size: images hold
 /// tens of thousands and the memory target counts them next to the finished inventory.
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
     address: u64,
     /// Bytes (a stack's size for stacks); 0 when unknown, which is recorded as a problem.
     size: u64,
-    /// Start of the symbol path in `Found::symbols`; it ends where the next one starts.
+    /// Start of the symbol path in `Found::symbols`.
     symbol: u32,
     /// Index into the manifest's types.
     spec: u16,
@@ -40,7 +40,7 @@ struct Candidate {
 #[derive(Debug, Default)]
 pub struct Found {
     candidates: Vec<Candidate>,
-    /// Every candidate's symbol path, back to back in candidate order.
+    /// Every candidate's symbol path followed by a NUL, in candidate order.
     symbols: String,
     /// Candidates already known not to be objects (index into `candidates`, ascending).
     problems: Vec<(u32, Reason)>,
@@ -86,9 +86,7 @@ impl Found {
 
     /// Where candidate `index`'s symbol lies in `symbols`.
     fn symbol(&self, index: usize) -> SymbolRef {
-        let start = self.candidates.get(index).map_or(0, |c| c.symbol);
-        let end = self.candidates.get(index + 1).map_or(self.symbols.len() as u32, |c| c.symbol);
-        SymbolRef { start, len: end.saturating_sub(start) }
+        SymbolRef { start: self.candidates.get(index).map_or(0, |c| c.symbol) }
     }
 
     /// The entry for candidate `index` in a list sorted by index.
@@ -160,7 +158,7 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         }
         let found = &mut *self.found;
         if found.candidates.len() >= CANDIDATE_LIMIT
-            || found.symbols.len() + self.path.len() > u32::MAX as usize
+            || found.symbols.len() + self.path.len() + 1 > u32::MAX as usize
         {
             return Err(self.limit_error());
         }
@@ -184,6 +182,7 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
             flags,
         });
         found.symbols.push_str(self.path);
+        found.symbols.push('\0');
         Ok(())
     }
 
@@ -576,8 +575,7 @@ fn address_order(candidates: &[Candidate]) -> Vec<u32> {
 
 /// An object's symbol path in `symbols`.
 fn text<'s>(symbols: &'s str, object: &Object) -> &'s str {
-    let start = object.symbol.start as usize;
-    symbols.get(start..start + object.symbol.len as usize).unwrap_or("")
+    object.symbol.text(symbols)
 }
 
 fn reject(object: &Object, symbol: &str, types: &[TypeInfo], reason: Reason) -> Rejected {

@@ -58,11 +58,19 @@ pub struct Object {
     pub(crate) symbol: SymbolRef,
 }
 
-/// A symbol path stored in the inventory's arena.
+/// A symbol path stored in the inventory's arena: where it starts; a NUL ends it (DWARF names
+/// cannot contain one). Four bytes rather than eight keep an [`Object`] at 48 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SymbolRef {
     pub(crate) start: u32,
-    pub(crate) len: u32,
+}
+
+impl SymbolRef {
+    /// The path in `arena`.
+    pub(crate) fn text(self, arena: &str) -> &str {
+        let rest = arena.get(self.start as usize..).unwrap_or("");
+        rest.split_once('\0').map_or(rest, |(path, _)| path)
+    }
 }
 
 /// Why a candidate is not a kernel object.
@@ -164,13 +172,13 @@ pub struct Inventory {
     pub driver_apis: Vec<DriverApi>,
     /// Warnings and notes (shared addresses, inconsistent struct sizes).
     pub notes: Vec<String>,
+    /// Every object's symbol path, each followed by a NUL.
     pub(crate) symbols: String,
 }
 
 impl Inventory {
     pub fn symbol(&self, object: &Object) -> &str {
-        let start = object.symbol.start as usize;
-        self.symbols.get(start..start + object.symbol.len as usize).unwrap_or("")
+        object.symbol.text(&self.symbols)
     }
 
     pub fn type_name(&self, object: &Object) -> &str {
