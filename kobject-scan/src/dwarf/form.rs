@@ -145,7 +145,34 @@ pub fn decodes(name: constants::DwAt) -> bool {
 
 /// Decode the attribute `spec` (one that [`decodes`] accepts) at `input`: the value gimli's
 /// `Attribute::value` gives for it.
+#[inline]
 pub fn read<'a>(
+    input: &mut Reader<'a>,
+    spec: AttributeSpecification,
+    encoding: Encoding,
+) -> gimli::Result<AttributeValue<Reader<'a>>> {
+    // The forms compilers use for names, references and small constants, inline; their
+    // class conversions reduce to this.
+    match spec.form() {
+        constants::DW_FORM_ref4 => Ok(AttributeValue::UnitRef(gimli::UnitOffset(input.read_u32()? as usize))),
+        constants::DW_FORM_strp => {
+            Ok(AttributeValue::DebugStrRef(gimli::DebugStrOffset(input.read_offset(encoding.format)?)))
+        }
+        constants::DW_FORM_data1 => {
+            let value = input.read_u8()?;
+            Ok(match spec.name() {
+                constants::DW_AT_byte_size
+                | constants::DW_AT_bit_size
+                | constants::DW_AT_data_member_location => AttributeValue::Udata(u64::from(value)),
+                _ => AttributeValue::Data1(value),
+            })
+        }
+        _ => read_general(input, spec, encoding),
+    }
+}
+
+/// [`read`] for every form.
+fn read_general<'a>(
     input: &mut Reader<'a>,
     spec: AttributeSpecification,
     encoding: Encoding,
