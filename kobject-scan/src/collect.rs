@@ -427,6 +427,7 @@ pub fn build_inventory(
     let mut allowed: Vec<Option<[bool; 2]>> = vec![None; sections.len()];
     let mut rejected = Vec::new();
     let mut objects = Vec::with_capacity(order.len());
+    let mut last_section = None;
     for &index in &order {
         let Some(&candidate) = found.candidates.get(index as usize) else { continue };
         let kind = manifest.types.get(usize::from(candidate.spec)).map_or(Kind::Object, |t| t.kind);
@@ -458,9 +459,10 @@ pub fn build_inventory(
                 problem = None;
             }
         }
-        let section = image.section_containing(object.address, object.size);
+        let section = image.section_containing_near(object.address, object.size, last_section);
         if let Some(s) = section {
             object.section = s as u32;
+            last_section = Some(s);
         }
         let reason = problem.or_else(|| match section {
             None => Some(Reason::NoSection),

@@ -86,6 +86,27 @@ impl<'data> Image<'data> {
         })
     }
 
+    /// [`Image::section_containing`] with a guess: objects come in address order, so the
+    /// section of the previous one usually answers without a search.
+    pub fn section_containing_near(&self, address: u64, size: u64, guess: Option<usize>) -> Option<usize> {
+        let holds = |i: usize| {
+            let end = address.checked_add(size);
+            self.sections.get(i).is_some_and(|s| {
+                s.address <= address
+                    && end.is_some_and(|end| end <= s.end())
+                    && (size > 0 || address < s.end())
+            })
+        };
+        // The guess is the answer when it is also the last section starting at or before
+        // `address`, which is where the search would begin.
+        match guess {
+            Some(i) if holds(i) && self.sections.get(i + 1).is_none_or(|next| next.address > address) => {
+                Some(i)
+            }
+            _ => self.section_containing(address, size),
+        }
+    }
+
     /// Allocated, non-TLS sections sorted by address.
     pub fn sections(&self) -> &[Section<'data>] {
         &self.sections
