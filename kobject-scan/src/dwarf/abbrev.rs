@@ -1,7 +1,9 @@
 //! Abbreviation tables laid out for a fast DIE walk. gimli's `Abbreviations` costs as much to
 //! parse as the walk itself and sizes every attribute again at each DIE; here each abbreviation
 //! carries the total size of its attributes when all its forms have a fixed size, so most DIEs
-//! are skipped with one addition. Attribute values are still decoded by gimli.
+//! are skipped with one addition, and each variable abbreviation carries where the attributes
+//! the first pass reads lie (a [`VariablePlan`]), so most variables are read without visiting
+//! every attribute. Attribute values are decoded in `form`.
 
 use gimli::{constants, AttributeSpecification, Encoding, Reader as _};
 
