@@ -249,11 +249,11 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
                 }
                 Ok(())
             }
-            Shape::Array { counts, elem, .. } => {
+            Shape::Array { dims, bounded, elem, .. } => {
                 let elem = *elem;
-                let Some(dims) = counts.as_deref() else {
+                if !bounded {
                     return self.reject_whole(id, address, Reason::UnknownBound);
-                };
+                }
                 let Some(elem_size) = types.size(elem) else {
                     return self.reject_whole(id, address, Reason::UnknownSize);
                 };

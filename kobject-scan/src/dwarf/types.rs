@@ -45,11 +45,11 @@ pub enum Shape<'a> {
         members: Vec<Member<'a>>,
         size: Option<u64>,
     },
-    /// Dimensions outermost first; `None` is a non-constant bound.
+    /// Dimensions outermost first; `bounded` is false when any bound is not a constant (its
+    /// dimension then reads 0).
     Array {
-        dims: Vec<Option<u64>>,
-        /// `dims` when every bound is a constant.
-        counts: Option<Vec<u64>>,
+        dims: Vec<u64>,
+        bounded: bool,
         elem: TypeId,
         size: Option<u64>,
     },
@@ -172,9 +172,10 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
         match &self.nodes.get(id)?.shape {
             Shape::Pending => None,
             Shape::Kobject { size, .. } | Shape::Record { size, .. } | Shape::Leaf { size } => *size,
-            Shape::Array { dims, elem, size, .. } => {
-                size.or_else(|| dims.iter().try_fold(self.size(*elem)?, |acc, d| acc.checked_mul((*d)?)))
-            }
+            Shape::Array { dims, bounded, elem, size } => size.or_else(|| {
+                let elem_size = self.size(*elem).filter(|_| *bounded)?;
+                dims.iter().try_fold(elem_size, |acc, &d| acc.checked_mul(d))
+            }),
         }
     }
 
@@ -312,20 +313,22 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
             constants::DW_TAG_array_type => {
                 let id = self.push(Shape::Pending, false);
                 self.memo.insert(die, id);
-                let mut dims = self.dimensions(unit, entry)?;
+                let (mut dims, mut bounded) = self.dimensions(unit, entry)?;
                 let elem_die = reference(unit, entry, attrs.ty)?;
                 let mut elem = self.resolve_at(elem_die, depth + 1)?;
                 // An array of (typedef'd) arrays is one array with all the dimensions.
-                if let Some(TypeNode { shape: Shape::Array { dims: inner, elem: inner_elem, .. }, .. }) =
-                    self.nodes.get(elem)
+                if let Some(TypeNode {
+                    shape: Shape::Array { dims: inner, bounded: inner_bounded, elem: inner_elem, .. },
+                    ..
+                }) = self.nodes.get(elem)
                 {
                     dims.extend_from_slice(inner);
+                    bounded &= *inner_bounded;
                     elem = *inner_elem;
                 }
                 let contains = self.nodes.get(elem).is_some_and(|n| n.contains);
-                let counts = dims.iter().copied().collect();
                 if let Some(node) = self.nodes.get_mut(id) {
-                    *node = TypeNode { shape: Shape::Array { dims, counts, elem, size }, contains };
+                    *node = TypeNode { shape: Shape::Array { dims, bounded, elem, size }, contains };
                 }
                 id
             }
@@ -378,9 +381,10 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
         Ok(None)
     }
 
-    /// Element counts of an array's subranges, outermost first.
-    fn dimensions(&mut self, unit: &UnitDies<'u, 'a>, entry: &Die) -> Result<Vec<Option<u64>>> {
+    /// Element counts of an array's subranges, outermost first, and whether all are constants.
+    fn dimensions(&mut self, unit: &UnitDies<'u, 'a>, entry: &Die) -> Result<(Vec<u64>, bool)> {
         let mut dims = Vec::new();
+        let mut bounded = true;
         for child in unit.children(entry) {
             let child = child?;
             if child.tag() != constants::DW_TAG_subrange_type {
@@ -404,9 +408,10 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
                     }
                 }
             };
-            dims.push(count);
+            bounded &= count.is_some();
+            dims.push(count.unwrap_or(0));
         }
-        Ok(dims)
+        Ok((dims, bounded))
     }
 }
 
