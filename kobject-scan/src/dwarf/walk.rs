@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use gimli::{constants, AttributeValue, Operation, ReaderOffset as _};
+use gimli::{constants, AttributeValue, Operation, Reader as _, ReaderOffset as _};
 use rustc_hash::FxHashMap;
 
 use super::{AttributeAt, DieRef, Reader, Role, UnitDies, VariableAttrs};
@@ -139,6 +139,18 @@ pub(crate) fn static_address(
     let AttributeValue::Exprloc(expression) = location else {
         return Ok(None);
     };
+    // The usual 32-bit `DW_OP_addr` alone, read in place.
+    if let [op, bytes @ ..] = expression.0.slice() {
+        if let (true, Ok(bytes)) = (*op == constants::DW_OP_addr.0, <[u8; 4]>::try_from(bytes)) {
+            if unit.encoding().address_size == 4 {
+                let address = match expression.0.endian() {
+                    gimli::RunTimeEndian::Little => u32::from_le_bytes(bytes),
+                    gimli::RunTimeEndian::Big => u32::from_be_bytes(bytes),
+                };
+                return Ok(Some(u64::from(address)));
+            }
+        }
+    }
     evaluate(expression, unit.encoding(), |index| unit.address(index)).map_err(|e| unit.error(die, e))
 }
 
