@@ -1,7 +1,7 @@
 //! Abbreviation tables laid out for a fast DIE walk. gimli's `Abbreviations` costs as much to
 //! parse as the walk itself and sizes every attribute again at each DIE; here each abbreviation
 //! carries the total size of its attributes when all its forms have a fixed size, so most DIEs
-//! are skipped with one addition, and each variable abbreviation carries where the attributes
+//! are skipped with one addition (the others in a step per variable-size attribute), and each variable abbreviation carries where the attributes
 //! the first pass reads lie (a [`VariablePlan`]), so most variables are read without visiting
 //! every attribute. Attribute values are decoded in `form`.
 
@@ -9,8 +9,6 @@ use gimli::{constants, AttributeSpecification, Encoding, Reader as _};
 
 use super::{form, Reader};
 
-/// `fixed_size` of an abbreviation with a variable-size attribute.
-const VARIABLE: u32 = u32::MAX;
 /// Size of a form whose encoding has no fixed size.
 const VARIABLE_FORM: u8 = u8::MAX;
 /// Codes up to this bound (and up to a small multiple of the table's length) index a dense
@@ -37,8 +35,12 @@ pub struct Abbrev {
     pub tag: constants::DwTag,
     pub has_children: bool,
     pub role: Role,
-    /// Bytes of all attributes together, or `VARIABLE`.
-    fixed_size: u32,
+    /// Bytes of the fixed-size attributes after the last variable-size one (all of them when
+    /// none is variable).
+    tail: u32,
+    /// The variable-size attributes: `step_count` entries of `AbbrevTable::steps`.
+    first_step: u32,
+    step_count: u32,
     first_spec: u32,
     spec_count: u32,
     /// Variables: index into `AbbrevTable::plans`, or `NO_PLAN`.
@@ -96,6 +98,9 @@ pub struct AbbrevTable<'a> {
     abbrevs: Vec<Abbrev>,
     specs: Vec<AttributeSpecification>,
     plans: Vec<VariablePlan>,
+    /// Per variable-size attribute of each abbreviation: the fixed-size bytes before it (since
+    /// the previous one) and its form, so a DIE is skipped in a step per variable attribute.
+    steps: Vec<(u32, constants::DwForm)>,
     /// Per spec: its fixed size or `VARIABLE_FORM`.
     sizes: Vec<u8>,
     encoding: Encoding,
@@ -118,6 +123,7 @@ impl<'a> AbbrevTable<'a> {
             abbrevs: Vec::with_capacity(TYPICAL_ABBREVS),
             specs: Vec::with_capacity(TYPICAL_ABBREVS * 4),
             sizes: Vec::with_capacity(TYPICAL_ABBREVS * 4),
+            steps: Vec::new(),
             plans: Vec::new(),
             encoding,
             bytes: None,
@@ -138,7 +144,8 @@ impl<'a> AbbrevTable<'a> {
                 _ => return Err(gimli::Error::BadHasChildren),
             };
             let first_spec = table.specs.len();
-            let mut fixed_size = 0u32;
+            let first_step = table.steps.len();
+            let mut tail = 0u32;
             let mut has_location = false;
             loop {
                 let name = constants::DwAt(form::uleb128_u16(&mut input)?);
@@ -158,10 +165,13 @@ impl<'a> AbbrevTable<'a> {
                     None
                 };
                 let size = form::fixed_size(form, encoding);
-                fixed_size = match size {
-                    Some(size) if fixed_size != VARIABLE => fixed_size.saturating_add(u32::from(size)),
-                    _ => VARIABLE,
-                };
+                match size {
+                    Some(size) => tail = tail.saturating_add(u32::from(size)),
+                    None => {
+                        table.steps.push((tail, form));
+                        tail = 0;
+                    }
+                }
                 has_location |= name == constants::DW_AT_location;
                 table.specs.push(AttributeSpecification::new(name, form, implicit_const));
                 table.sizes.push(size.unwrap_or(VARIABLE_FORM));
@@ -187,7 +197,9 @@ impl<'a> AbbrevTable<'a> {
                 tag,
                 has_children,
                 role,
-                fixed_size,
+                tail,
+                first_step: u32::try_from(first_step).unwrap_or(u32::MAX),
+                step_count: u32::try_from(table.steps.len() - first_step).unwrap_or(0),
                 first_spec: u32::try_from(first_spec).unwrap_or(u32::MAX),
                 spec_count: u32::try_from(table.specs.len() - first_spec).unwrap_or(0),
                 plan,
@@ -321,25 +333,16 @@ impl<'a> AbbrevTable<'a> {
     /// Skip the attributes of a DIE of `abbrev` whose attributes start at `input`.
     #[inline]
     pub fn skip_attributes(&self, input: &mut Reader<'_>, abbrev: &Abbrev) -> gimli::Result<()> {
-        if abbrev.fixed_size != VARIABLE {
-            return input.skip(abbrev.fixed_size as usize);
-        }
-        let start = abbrev.first_spec as usize;
-        let end = start + abbrev.spec_count as usize;
-        let (Some(specs), Some(sizes)) = (self.specs.get(start..end), self.sizes.get(start..end)) else {
-            return Ok(());
-        };
-        let mut pending = 0usize;
-        for (spec, &size) in specs.iter().zip(sizes) {
-            if size != VARIABLE_FORM {
-                pending += usize::from(size);
-                continue;
+        if abbrev.step_count != 0 {
+            let start = abbrev.first_step as usize;
+            for &(before, form) in
+                self.steps.get(start..start + abbrev.step_count as usize).unwrap_or_default()
+            {
+                input.skip(before as usize)?;
+                form::skip_variable(input, form, self.encoding)?;
             }
-            input.skip(pending)?;
-            pending = 0;
-            form::skip_variable(input, spec.form(), self.encoding)?;
         }
-        input.skip(pending)
+        input.skip(abbrev.tail as usize)
     }
 }
 
@@ -412,9 +415,9 @@ mod tests {
         let table =
             AbbrevTable::parse(EndianSlice::new(&bytes, RunTimeEndian::Little), encoding).expect("table");
         let variable = table.get(1).expect("variable");
-        assert_eq!((variable.role, variable.fixed_size), (Role::Variable, VARIABLE));
+        assert_eq!((variable.role, variable.step_count, variable.tail), (Role::Variable, 1, 0));
         let base = table.get(2).expect("base type");
-        assert_eq!((base.role, base.fixed_size), (Role::Other, 6));
+        assert_eq!((base.role, base.step_count, base.tail), (Role::Other, 0, 6));
         // name, line, type, then a 3-byte expression: 4 + 1 + 4 + 1 + 3 bytes.
         let die = [0u8, 0, 0, 0, 7, 0, 0, 0, 0, 3, 3, 1, 2, 0xee];
         let mut input = EndianSlice::new(&die, RunTimeEndian::Little);
