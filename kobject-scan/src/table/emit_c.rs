@@ -1,18 +1,21 @@
 //! The object table as C: the header the kernel compiles against (types, layout, helpers),
-//! the first link's placeholder with a lookup that reads the table's parameters, and, for
-//! relink mode, the table itself as initialised data with a lookup whose parameters are
-//! constants.
+//! the first link's placeholder (space of the table's exact size and a lookup that finds
+//! nothing), and, for relink mode, the table itself as initialised data.
 //!
-//! On ARMv7-M (and other M-profile Thumb-2 cores) both lookups are written out as instructions,
-//! because GCC spends a register move and an IT block on the C form: with constants, a hit
-//! costs 12 instructions (alignment test, one 64-bit multiply, bucket load, key load, compare,
-//! entry address) and a misaligned address 3. Elsewhere the same lookups are C.
+//! On M-profile Thumb-2 cores `k_object_find` is [`super::thumb`]'s code in both files, the
+//! table's parameters as constants: the placeholder's differs from the final one only in its
+//! two patch sites (alignment mask, multiplier), which patch mode rewrites. A hit costs 11
+//! instructions in a direct table, 12 in a two-level one; a misaligned address 4. Elsewhere
+//! `k_object_find` is C: with constants in relink mode, reading the table in the placeholder
+//! (and so in patch mode).
 
 use std::fmt::Write;
 
 use super::layout::{
     Layout, ObjectTable, FLAG_ALLOCATED, FLAG_DRIVER, FLAG_INITIALIZED, FLAG_PUBLIC, MAGIC, VERSION,
 };
+use super::mphf::is_direct;
+use super::thumb;
 
 /// One kernel-object type as the C enum names it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +31,7 @@ pub struct CType {
 /// Section names shared by the emitted C, the linker script and the patcher.
 /// The ROM part, in input sections `.kobject_table.rodata.0` (header), `.1` (entries), `.2`
 /// (buckets), `.3` (stacks), `.4` (type sizes), `.5` (initial free map), which the linker
-/// script keeps in name order.
+/// script keeps in name order. (`k_object_find` is ordinary code, in `.text`.)
 pub const ROM_SECTION: &str = ".kobject_table.rodata";
 /// The RAM part: one state per object, then the free map.
 pub const RAM_SECTION: &str = ".kobject_table.data";
@@ -83,8 +86,9 @@ pub fn write_header(types: &[CType], perm_bytes: u32) -> String {
          \x20   uint32_t magic, version;\n\
          \x20   uint32_t count, stack_count, type_count, perm_bytes;\n\
          \x20   /* The lookup's parameters (see k_object_find_in). */\n\
-         \x20   uint32_t align_mask, mul, high_mul, bucket_shift, slot_mask, reserved;\n\
-         \x20   const struct k_object_entry *const *buckets;\n\
+         \x20   uint32_t align_mask, mul, high_mul, bucket_shift, slot_mask;\n\
+         \x20   uint32_t direct; /* 1: one slot byte per bucket; 0: an entry pointer per bucket */\n\
+         \x20   const void *buckets;\n\
          \x20   const struct k_object_entry *entries;       /* count, hash-slot order */\n\
          \x20   struct k_object_state *states;              /* count, same order */\n\
          \x20   const struct k_object_stack *stacks;        /* stack_count */\n\
@@ -98,7 +102,8 @@ pub fn write_header(types: &[CType], perm_bytes: u32) -> String {
          \x20* Defined with the table (its parameters are constants once the table is known). */\n\
          const struct k_object_entry *k_object_find(const void *p);\n\n\
          /* The same lookup reading its parameters from `t`. A table of no objects, or a reservation\n\
-         \x20* not yet filled in, rejects every address. */\n\
+         \x20* not yet filled in, rejects every address. A direct table (up to 128 objects) gives each\n\
+         \x20* object a bucket of its own holding its slot; a larger one adds an in-bucket offset. */\n\
          static inline const struct k_object_entry *k_object_find_in(const struct k_object_table *t, const void *p)\n\
          {\n\
          \x20   uintptr_t key = (uintptr_t)p;\n\
@@ -108,9 +113,13 @@ pub fn write_header(types: &[CType], perm_bytes: u32) -> String {
          #if UINTPTR_MAX > 0xffffffffu\n\
          \x20   x ^= (uint32_t)((uint64_t)key >> 32) * t->high_mul;\n\
          #endif\n\
-         \x20   x ^= x >> 16;\n\
          \x20   uint64_t h = (uint64_t)x * t->mul;\n\
-         \x20   const struct k_object_entry *e = t->buckets[(uint32_t)h >> t->bucket_shift] + ((uint32_t)(h >> 32) & t->slot_mask);\n\
+         \x20   uint32_t bucket = (uint32_t)h >> t->bucket_shift;\n\
+         \x20   const struct k_object_entry *e;\n\
+         \x20   if (t->direct)\n\
+         \x20       e = &t->entries[((const uint8_t *)t->buckets)[bucket]];\n\
+         \x20   else\n\
+         \x20       e = ((const struct k_object_entry *const *)t->buckets)[bucket] + ((uint32_t)(h >> 32) & t->slot_mask);\n\
          \x20   return e->key == key ? e : NULL;\n\
          }\n\n\
          /* The run-time state that belongs to `entry`. */\n\
@@ -232,26 +241,20 @@ pub fn write_table(table: &ObjectTable, types: &[CType]) -> String {
         }
         c.push_str("};\n\n");
     }
-    let _ = writeln!(
-        c,
-        "const struct k_object_entry *const k_obj_buckets[{}] {} = {{",
-        table.mphf.offsets.len(),
-        rom(2)
-    );
-    let cells: Vec<String> = table
-        .mphf
-        .offsets
-        .iter()
-        .map(|o| {
-            // No entries: point at the header, whose magic no key 0 equals.
-            if count == 0 {
-                "(const struct k_object_entry *)&k_object_table".to_owned()
-            } else {
-                format!("&k_obj_entries[{o}]")
-            }
-        })
-        .collect();
-    for row in cells.chunks(8) {
+    let m = &table.mphf;
+    let cells: Vec<String> = if m.direct {
+        let _ = writeln!(c, "static const uint8_t k_obj_buckets[{}] {} = {{", m.offsets.len(), rom(2));
+        m.offsets.iter().map(|o| format!("{o}")).collect()
+    } else {
+        let _ = writeln!(
+            c,
+            "static const struct k_object_entry *const k_obj_buckets[{}] {} = {{",
+            m.offsets.len(),
+            rom(2)
+        );
+        m.offsets.iter().map(|o| format!("&k_obj_entries[{o}]")).collect()
+    };
+    for row in cells.chunks(if m.direct { 16 } else { 8 }) {
         let _ = writeln!(c, "    {},", row.join(", "));
     }
     c.push_str("};\n\n");
@@ -283,7 +286,6 @@ pub fn write_table(table: &ObjectTable, types: &[CType]) -> String {
         let _ = writeln!(c, "}} k_obj_ram {};", ram(0));
     }
     let or_null = |present: bool, name: &str| if present { name.to_owned() } else { "NULL".to_owned() };
-    let m = &table.mphf;
     let _ = write!(
         c,
         "\nconst struct k_object_table k_object_table {} = {{\n\
@@ -298,6 +300,7 @@ pub fn write_table(table: &ObjectTable, types: &[CType]) -> String {
          \x20   .high_mul = {:#010x}u,\n\
          \x20   .bucket_shift = {}u,\n\
          \x20   .slot_mask = {:#x}u,\n\
+         \x20   .direct = {}u,\n\
          \x20   .buckets = k_obj_buckets,\n\
          \x20   .entries = {},\n\
          \x20   .states = {},\n\
@@ -313,109 +316,99 @@ pub fn write_table(table: &ObjectTable, types: &[CType]) -> String {
         m.high_mul,
         m.bucket_shift(),
         m.slot_mask(),
-        or_null(count > 0, "k_obj_entries"),
+        u32::from(m.direct),
+        // No entries: the header, whose magic no key 0 equals.
+        if count > 0 { "k_obj_entries" } else { "(const struct k_object_entry *)&k_object_table" },
         or_null(count > 0, "k_obj_ram.states"),
         or_null(stacks > 0, "k_obj_stacks"),
         or_null(perm_bytes > 0, "k_obj_thread_free_init"),
         or_null(perm_bytes > 0, "k_obj_ram.thread_free"),
     );
-    write_constant_lookup(&mut c, table);
+    write_lookup(&mut c, &layout, count, table.align_mask, table.mphf.mul, Some(table));
     c
 }
 
-/// `k_object_find` with the table's parameters folded in.
-fn write_constant_lookup(c: &mut String, table: &ObjectTable) {
-    let m = &table.mphf;
-    if table.slots.is_empty() {
-        c.push_str(
-            "const struct k_object_entry *k_object_find(const void *p)\n{\n    (void)p;\n    return NULL;\n}\n",
-        );
-        return;
-    }
-    // The instruction-level lookup assumes 4-byte addresses and 8-byte entries.
-    let thumb2 = table.layout.pointer_bytes == 4;
-    if thumb2 {
+/// `k_object_find`: on M-profile Thumb-2, [`thumb::lookup`] for `count` objects with `mask`
+/// and `mul`; elsewhere C, with the parameters of `table` as constants, or without a table
+/// (the placeholder) reading them from `k_object_table`.
+fn write_lookup(
+    c: &mut String,
+    layout: &Layout,
+    count: usize,
+    mask: u32,
+    mul: u32,
+    table: Option<&ObjectTable>,
+) {
+    let code = thumb::supports(layout).then(|| thumb::lookup(layout, count, mask, mul, 0).ok()).flatten();
+    if let Some(code) = &code {
         let _ = writeln!(c, "{THUMB2_M}");
-        c.push_str(
-            "/* r0 = key; r1, r2 = multiplier, bucket pointers; r3:r1 = product; r2 = the bucket's\n\
-             \x20* first entry; r1 = offset in the bucket. */\n\
-             __attribute__((naked)) const struct k_object_entry *k_object_find(const void *p)\n{\n\
-             \x20   (void)p;\n    __asm__(\n",
+        let _ = writeln!(
+            c,
+            "/* kobject-scan's Thumb-2 lookup: patch mode rewrites its alignment mask (the tst) and\n\
+             \x20* multiplier (the first pool word) in place, so keep it byte for byte. r0 = key; r1 = the\n\
+             \x20* multiplier, then the product; r2 = the {}; r3 = the bucket, then the slot. */\n\
+             __attribute__((naked, aligned(4))) const struct k_object_entry *k_object_find(const void *p)\n{{\n\
+             \x20   (void)p;\n    __asm__(",
+            if is_direct(count) { "entries" } else { "buckets, then the bucket's first entry" }
         );
-        let mut asm: Vec<String> = Vec::new();
-        let align_bits = table.align_mask.trailing_ones();
-        if align_bits > 0 {
-            asm.push(format!("lsls r1, r0, #{}", 32 - align_bits));
-            asm.push("bne 1f".into());
-        }
-        asm.extend([
-            "ldrd r1, r2, 2f".to_owned(),
-            "eor r3, r0, r0, lsr #16".into(),
-            "umull r3, r1, r3, r1".into(),
-            format!("lsrs r3, r3, #{}", m.bucket_shift()),
-            "ldr r2, [r2, r3, lsl #2]".into(),
-        ]);
-        if m.slot_bits > 0 {
-            asm.extend([
-                format!("ubfx r1, r1, #0, #{}", m.slot_bits),
-                "ldr r3, [r2, r1, lsl #3]".into(),
-                "cmp r3, r0".into(),
-                "bne 1f".into(),
-                "add r0, r2, r1, lsl #3".into(),
-            ]);
-        } else {
-            asm.extend([
-                "ldr r3, [r2]".to_owned(),
-                "cmp r3, r0".into(),
-                "bne 1f".into(),
-                "mov r0, r2".into(),
-            ]);
-        }
-        asm.extend([
-            "bx lr".to_owned(),
-            "1: movs r0, #0".into(),
-            "bx lr".into(),
-            ".p2align 2".into(),
-            format!("2: .word {:#010x}", m.mul),
-            ".word k_obj_buckets".into(),
-        ]);
-        for line in asm {
+        for line in &code.lines {
             let _ = writeln!(c, "        \"{line}\\n\"");
         }
         c.push_str("    );\n}\n#else\n");
     }
-    let high = if table.layout.pointer_bytes == 8 {
-        format!("    x ^= (uint32_t)((uint64_t)key >> 32) * {:#010x}u;\n", m.high_mul)
-    } else {
-        String::new()
-    };
-    let _ = write!(
-        c,
-        "const struct k_object_entry *k_object_find(const void *p)\n{{\n\
-         \x20   uintptr_t key = (uintptr_t)p;\n\
-         \x20   if ((uint32_t)key & {:#010x}u)\n\
-         \x20       return NULL;\n\
-         \x20   uint32_t x = (uint32_t)key;\n\
-         {high}\
-         \x20   x ^= x >> 16;\n\
-         \x20   uint64_t h = (uint64_t)x * {:#010x}u;\n\
-         \x20   const struct k_object_entry *e = k_obj_buckets[(uint32_t)h >> {}] + ((uint32_t)(h >> 32) & {:#x}u);\n\
-         \x20   return e->key == key ? e : NULL;\n\
-         }}\n{}",
-        table.align_mask,
-        m.mul,
-        m.bucket_shift(),
-        m.slot_mask(),
-        if thumb2 { "#endif\n" } else { "" },
-    );
+    match table {
+        None => c.push_str(
+            "const struct k_object_entry *k_object_find(const void *p)\n{\n\
+             \x20   return k_object_find_in(&k_object_table, p);\n}\n",
+        ),
+        Some(table) if table.slots.is_empty() => c.push_str(
+            "const struct k_object_entry *k_object_find(const void *p)\n{\n    (void)p;\n    return NULL;\n}\n",
+        ),
+        Some(table) => {
+            let m = &table.mphf;
+            let high = if table.layout.pointer_bytes == 8 {
+                format!("    x ^= (uint32_t)((uint64_t)key >> 32) * {:#010x}u;\n", m.high_mul)
+            } else {
+                String::new()
+            };
+            let find = if m.direct {
+                format!("&k_obj_entries[k_obj_buckets[(uint32_t)h >> {}]]", m.bucket_shift())
+            } else {
+                format!(
+                    "k_obj_buckets[(uint32_t)h >> {}] + ((uint32_t)(h >> 32) & {:#x}u)",
+                    m.bucket_shift(),
+                    m.slot_mask()
+                )
+            };
+            let _ = write!(
+                c,
+                "const struct k_object_entry *k_object_find(const void *p)\n{{\n\
+                 \x20   uintptr_t key = (uintptr_t)p;\n\
+                 \x20   if ((uint32_t)key & {:#010x}u)\n\
+                 \x20       return NULL;\n\
+                 \x20   uint32_t x = (uint32_t)key;\n\
+                 {high}\
+                 \x20   uint64_t h = (uint64_t)x * {:#010x}u;\n\
+                 \x20   const struct k_object_entry *e = {find};\n\
+                 \x20   return e->key == key ? e : NULL;\n\
+                 }}\n",
+                table.align_mask, m.mul,
+            );
+        }
+    }
+    if code.is_some() {
+        c.push_str("#endif\n");
+    }
 }
 
 /// `kobject_table.c` for the first link: space of exactly the final table's size for `count`
 /// objects and `stacks` stacks, under the same symbol and sections, so that patching or
-/// relinking with the real table moves nothing; and `k_object_find` reading the table's
-/// parameters. Until filled in, the header rejects every address: its mask admits only
-/// address 0, whose lookup reads the `buckets` field itself as its one entry, and that
-/// field (a non-zero address) is not 0.
+/// relinking with the real table moves nothing; and `k_object_find` for `count` objects with
+/// placeholder parameters. Until filled in, both lookups reject every address: the header's
+/// mask (and the Thumb-2 code's) admits only address 0; in the header's lookup 0 reads the
+/// `buckets` field itself as its one entry, a non-zero address; in the code it reads the first
+/// entry (or, in a two-level table, the entry the first bucket points at), whose key is all
+/// ones here.
 pub fn write_placeholder(count: usize, stacks: usize, layout: &Layout) -> String {
     let rom_rest = layout.rom_size(count, stacks) - layout.header_size();
     let ram_bytes = layout.ram_size(count);
@@ -425,54 +418,35 @@ pub fn write_placeholder(count: usize, stacks: usize, layout: &Layout) -> String
          #include \"kobject_table.h\"\n\n\
          const struct k_object_table k_object_table {} = {{\n\
          \x20   .align_mask = 0xffffffffu,\n\
-         \x20   .buckets = (const struct k_object_entry *const *)&k_object_table.buckets,\n\
-         }};\n\
-         static const uint8_t reserved_rom[{rom_rest}] {} = {{ 0 }};\n",
+         \x20   .buckets = &k_object_table.buckets,\n\
+         }};\n",
         rom(0),
-        rom(1)
     );
+    let entries = count * layout.entry_size();
+    let ptr = usize::from(layout.pointer_bytes);
+    if count == 0 {
+        let _ = writeln!(c, "static const uint8_t reserved_rom[{rom_rest}] {} = {{ 0 }};", rom(1));
+    } else if is_direct(count) {
+        let _ = writeln!(
+            c,
+            "static const struct __attribute__((packed)) {{\n    uintptr_t first_key;\n    uint8_t rest[{}];\n}} reserved_rom {} = {{ UINTPTR_MAX, {{ 0 }} }};",
+            rom_rest - ptr,
+            rom(1)
+        );
+    } else {
+        let _ = writeln!(
+            c,
+            "static const struct __attribute__((packed)) {{\n    uintptr_t first_key;\n    uint8_t entries[{}];\n    const void *first_bucket;\n    uint8_t rest[{}];\n}} reserved_rom {} = {{ UINTPTR_MAX, {{ 0 }}, &reserved_rom, {{ 0 }} }};",
+            entries - ptr,
+            rom_rest - entries - ptr,
+            rom(1)
+        );
+    }
+    let _ = writeln!(c, "_Static_assert(sizeof reserved_rom == {rom_rest}, \"the reservation's size\");");
     if ram_bytes > 0 {
         let _ = writeln!(c, "static uint8_t reserved_ram[{ram_bytes}] {};", ram(0));
     }
-    c.push_str(&format!("\n{THUMB2_M}\n"));
-    c.push_str(TABLE_DRIVEN_THUMB2);
-    c.push_str(
-        "#else\n\
-         const struct k_object_entry *k_object_find(const void *p)\n{\n\
-         \x20   return k_object_find_in(&k_object_table, p);\n}\n#endif\n",
-    );
+    c.push('\n');
+    write_lookup(&mut c, layout, count, thumb::PLACEHOLDER_MASK, thumb::PLACEHOLDER_MUL, None);
     c
 }
-
-/// [`k_object_find_in`] over `k_object_table` as instructions: the header's words are at fixed
-/// offsets (align_mask 24, mul 28, bucket_shift 36, slot_mask 40, buckets 48).
-const TABLE_DRIVEN_THUMB2: &str =
-    "/* r0 = key; r1 = the table; r2, r3 = parameters, then the product; ip = the bucket's
- * first entry. */
-__attribute__((naked)) const struct k_object_entry *k_object_find(const void *p)
-{
-    (void)p;
-    __asm__(
-        \"ldr r1, =k_object_table\\n\"
-        \"ldrd r2, r3, [r1, #24]\\n\"
-        \"tst r0, r2\\n\"
-        \"bne 1f\\n\"
-        \"eor r2, r0, r0, lsr #16\\n\"
-        \"umull r2, r3, r2, r3\\n\"
-        \"ldr ip, [r1, #36]\\n\"
-        \"lsr r2, r2, ip\\n\"
-        \"ldr ip, [r1, #48]\\n\"
-        \"ldr ip, [ip, r2, lsl #2]\\n\"
-        \"ldr r2, [r1, #40]\\n\"
-        \"and r3, r3, r2\\n\"
-        \"ldr r2, [ip, r3, lsl #3]\\n\"
-        \"cmp r2, r0\\n\"
-        \"bne 1f\\n\"
-        \"add r0, ip, r3, lsl #3\\n\"
-        \"bx lr\\n\"
-        \"1: movs r0, #0\\n\"
-        \"bx lr\\n\"
-        \".ltorg\\n\"
-    );
-}
-";

@@ -113,7 +113,6 @@ pub fn write_table(table: &ObjectTable, types: &[CType]) -> Result<String, syn::
             }
             let mut x = key as u32;
             #high_half
-            x ^= x >> 16;
             let h = u64::from(x) * #mul;
             let slot = BUCKETS[(h as u32 >> #shift) as usize] + ((h >> 32) as u32 & #slot_mask);
             ENTRIES.get(slot as usize).filter(|e| e.key == key)

@@ -9,10 +9,11 @@
 //!
 //! ```text
 //! ROM  header   u32 magic, version, count, stack_count, type_count, perm_bytes,
-//!                   align_mask, mul, high_mul, bucket_shift, slot_mask, reserved
+//!                   align_mask, mul, high_mul, bucket_shift, slot_mask, direct
 //!               ptr buckets, entries, states, stacks, type_sizes, thread_free_init, thread_free
 //!      entries  count × { ptr key; u16 data; u8 type; u8 flags } (padded to a power of two)
-//!      buckets  bucket_count(count) × ptr (&entries[offset])
+//!      buckets  direct (count <= 128): bucket_count(count) × u8 (the slot)
+//!               two-level: bucket_count(count) × ptr (&entries[offset])
 //!      stacks   stack_count × { ptr base; u32 size } (padded like entries)
 //!      sizes    type_count × u32
 //!      free     perm_bytes × u8 (bit n set: thread index n is free at boot)
@@ -20,19 +21,19 @@
 //!      free     perm_bytes × u8
 //! ```
 //!
-//! Empty arrays are NULL. A table of no objects rejects every key by construction: its
-//! alignment mask passes only address 0, and its bucket pointers point at the header, whose
-//! first word (the magic) is not 0.
+//! Empty arrays are NULL, except the entries of a table of no objects: they are the header
+//! itself. Such a table rejects every key by construction: its alignment mask passes only
+//! address 0, which reads the header's first word (the magic, not 0) as its key.
 
 use thiserror::Error;
 
-use super::mphf::{bucket_count, BuildError, KeyWidth, Mphf};
+use super::mphf::{bucket_count, is_direct, BuildError, KeyWidth, Mphf};
 
 /// "KOBT" read as a big-endian word: lets `inspect` tell a table from other bytes.
 pub const MAGIC: u32 = 0x4b4f_4254;
 /// Bumped whenever the layout changes, so a kernel and a tool from different versions refuse
 /// each other's tables instead of misreading them.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Flag bits (`K_OBJ_FLAG_*` in the generated header).
 pub const FLAG_INITIALIZED: u8 = 0x01;
@@ -87,12 +88,23 @@ impl Layout {
         self.perm_bytes as usize + 1
     }
 
-    fn buckets_offset(&self, count: usize) -> usize {
+    /// Bytes of one bucket: a slot byte in a direct table, else a pointer.
+    pub fn bucket_size(&self, count: usize) -> usize {
+        if is_direct(count) {
+            1
+        } else {
+            self.ptr()
+        }
+    }
+
+    /// Where the buckets start, from the start of the ROM part.
+    pub fn buckets_offset(&self, count: usize) -> usize {
         self.header_size() + count * self.entry_size()
     }
 
     fn stacks_offset(&self, count: usize) -> usize {
-        self.buckets_offset(count) + bucket_count(count) * self.ptr()
+        // A direct table has at least 16 buckets, a power of two: pointers stay aligned.
+        self.buckets_offset(count) + bucket_count(count) * self.bucket_size(count)
     }
 
     fn sizes_offset(&self, count: usize, stacks: usize) -> usize {
@@ -171,7 +183,11 @@ pub struct ObjectTable {
     pub thread_free: Vec<u8>,
 }
 
-/// The alignment mask for `keys`: the low zero bits they share, below bit 31.
+/// The most low bits the alignment test looks at: its mask is a Thumb-2 `tst` immediate.
+pub const ALIGN_BITS_MAX: u32 = 8;
+
+/// The alignment mask for `keys`: the low zero bits they share, at most [`ALIGN_BITS_MAX`]
+/// (all bits for no keys).
 pub fn align_mask(keys: impl Iterator<Item = u64>) -> u32 {
     let mut any = false;
     let ored = keys.fold(0u64, |acc, k| {
@@ -181,7 +197,7 @@ pub fn align_mask(keys: impl Iterator<Item = u64>) -> u32 {
     if !any {
         return u32::MAX;
     }
-    let zeros = ored.trailing_zeros().min(31);
+    let zeros = ored.trailing_zeros().min(ALIGN_BITS_MAX);
     (1u32 << zeros) - 1
 }
 
@@ -237,7 +253,7 @@ impl ObjectTable {
             m.high_mul,
             m.bucket_shift(),
             m.slot_mask(),
-            0,
+            u32::from(m.direct),
         ] {
             w.u32(word);
         }
@@ -246,7 +262,7 @@ impl ObjectTable {
         let thread_free_ram = ram_address + (count * layout.state_size()) as u64;
         for pointer in [
             at(layout.buckets_offset(count)),
-            nonempty(count, at(layout.header_size())),
+            if count == 0 { rom_address } else { at(layout.header_size()) },
             nonempty(count, ram_address),
             nonempty(stacks, at(layout.stacks_offset(count))),
             nonempty(layout.type_count as usize, at(layout.sizes_offset(count, stacks))),
@@ -262,12 +278,11 @@ impl ObjectTable {
             w.pad(layout.entry_size() - layout.ptr() - 4);
         }
         for &offset in &m.offsets {
-            // No entries: point at the header, whose magic no key 0 equals.
-            w.ptr(if count == 0 {
-                rom_address
+            if m.direct {
+                w.out.push(offset as u8);
             } else {
-                at(layout.header_size()) + u64::from(offset) * layout.entry_size() as u64
-            });
+                w.ptr(at(layout.header_size()) + u64::from(offset) * layout.entry_size() as u64);
+            }
         }
         for stack in &self.stacks {
             w.ptr(stack.base);
@@ -296,7 +311,7 @@ impl ObjectTable {
             return Err(DecodeError::Version(version));
         }
         let [count, stack_count, type_count, perm_bytes] = [r.u32()?, r.u32()?, r.u32()?, r.u32()?];
-        let [align_mask, mul, high_mul, bucket_shift, slot_mask, _] =
+        let [align_mask, mul, high_mul, bucket_shift, slot_mask, direct] =
             [r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?];
         let layout = Layout { perm_bytes, type_count, ..target };
         let (count, stacks) = (count as usize, stack_count as usize);
@@ -306,6 +321,9 @@ impl ObjectTable {
             return Err(DecodeError::Size { count, expected, found: bytes.len() });
         }
         let buckets = bucket_count(count);
+        if direct != u32::from(is_direct(count)) {
+            return Err(DecodeError::Field { field: "direct", value: u64::from(direct) });
+        }
         if bucket_shift != 32 - buckets.trailing_zeros() {
             return Err(DecodeError::Field { field: "bucket_shift", value: u64::from(bucket_shift) });
         }
@@ -323,7 +341,7 @@ impl ObjectTable {
             }
         };
         expect("buckets", Some(at(layout.buckets_offset(count))))?;
-        expect("entries", Some(nonempty(count, at(layout.header_size()))))?;
+        expect("entries", Some(if count == 0 { rom_address } else { at(layout.header_size()) }))?;
         let states = expect("states", (count == 0).then_some(0))?;
         expect("stacks", Some(nonempty(stacks, at(layout.stacks_offset(count)))))?;
         expect("type_sizes", Some(nonempty(type_count as usize, at(layout.sizes_offset(count, stacks)))))?;
@@ -355,10 +373,16 @@ impl ObjectTable {
         let max_offset = (count as u64).saturating_sub(1 << slot_bits);
         let mut offsets = Vec::with_capacity(buckets);
         for bucket in 0..buckets {
+            if direct != 0 {
+                let [slot] = r.take::<1>()?;
+                if u64::from(slot) > max_offset {
+                    return Err(DecodeError::Bucket { bucket, pointer: u64::from(slot) });
+                }
+                offsets.push(u32::from(slot));
+                continue;
+            }
             let pointer = r.ptr()?;
-            let offset = if count == 0 {
-                (pointer == rom_address).then_some(0)
-            } else {
+            let offset = {
                 pointer
                     .checked_sub(entries_at)
                     .filter(|d| d % entry_size == 0 && d / entry_size <= max_offset)
@@ -382,6 +406,7 @@ impl ObjectTable {
 
         let mphf = Mphf {
             key_width: layout.key_width(),
+            direct: direct != 0,
             mul,
             high_mul,
             bucket_bits: buckets.trailing_zeros(),
@@ -420,7 +445,7 @@ pub enum DecodeError {
     Size { count: usize, expected: usize, found: usize },
     #[error("header field `{field}` holds {value:#x}, which does not match the table's layout")]
     Field { field: &'static str, value: u64 },
-    #[error("bucket {bucket} points at {pointer:#x}, which lets a lookup leave the entries")]
+    #[error("bucket {bucket} holds {pointer:#x}, which lets a lookup leave the entries")]
     Bucket { bucket: usize, pointer: u64 },
     #[error("the entry in slot {slot} (address {address:#x}) does not hash to that slot")]
     Misplaced { slot: usize, address: u64 },
@@ -559,40 +584,59 @@ mod tests {
         assert_eq!(align_mask([0x2000_0010u64, 0x2000_0018].into_iter()), 0x7);
         assert_eq!(align_mask([0x2000_0011u64].into_iter()), 0);
         assert_eq!(align_mask(std::iter::empty()), u32::MAX);
-        assert_eq!(align_mask([1u64 << 40].into_iter()), 0x7fff_ffff);
+        assert_eq!(align_mask([1u64 << 40].into_iter()), 0xff);
+        assert_eq!(align_mask([0x2000_0000u64, 0x2000_0400].into_iter()), 0xff);
     }
 
     #[test]
     fn corrupted_tables_are_refused_not_misread() {
-        let table = ObjectTable::build(contents(50, &ARM), ARM).unwrap();
-        let rom = table.encode_rom(0x1000, 0x2040_0000);
-        for cut in 0..rom.len() {
-            assert!(ObjectTable::decode_rom(&rom[..cut], 0x1000, ARM).is_err(), "cut at {cut}");
+        // A direct table and a two-level one.
+        for n in [50usize, 300] {
+            let table = ObjectTable::build(contents(n as u64, &ARM), ARM).unwrap();
+            assert_eq!(table.mphf.direct, n <= 128);
+            let rom = table.encode_rom(0x1000, 0x2040_0000);
+            for cut in 0..rom.len() {
+                assert!(ObjectTable::decode_rom(&rom[..cut], 0x1000, ARM).is_err(), "cut at {cut}");
+            }
+            let e = ARM.header_size();
+            let mut swapped = rom.clone();
+            swapped[e..e + 4].copy_from_slice(&rom[e + 8..e + 12]);
+            swapped[e + 8..e + 12].copy_from_slice(&rom[e..e + 4]);
+            assert!(matches!(
+                ObjectTable::decode_rom(&swapped, 0x1000, ARM),
+                Err(DecodeError::Misplaced { .. })
+            ));
+            assert_eq!(
+                ObjectTable::decode_rom(&rom, 0x1004, ARM).unwrap_err(),
+                DecodeError::Field { field: "buckets", value: 0x1000 + ARM.buckets_offset(n) as u64 }
+            );
+            // A bucket past the last valid offset would let a lookup read beyond the entries.
+            let b = ARM.buckets_offset(n);
+            let mut escaping = rom.clone();
+            if table.mphf.direct {
+                escaping[b] = n as u8;
+            } else {
+                let past = 0x1000 + e + (table.mphf.max_offset() as usize + 1) * ARM.entry_size();
+                escaping[b..b + 4].copy_from_slice(&(past as u32).to_le_bytes());
+            }
+            assert!(matches!(
+                ObjectTable::decode_rom(&escaping, 0x1000, ARM),
+                Err(DecodeError::Bucket { bucket: 0, .. })
+            ));
+            // A mask wider than the objects' alignment would hide objects.
+            let mut masked = rom.clone();
+            masked[24..28].copy_from_slice(&0xffu32.to_le_bytes());
+            assert!(matches!(
+                ObjectTable::decode_rom(&masked, 0x1000, ARM),
+                Err(DecodeError::Field { field: "align_mask", .. })
+            ));
+            // The structure must be the one the count implies.
+            let mut shape = rom.clone();
+            shape[44] ^= 1;
+            assert!(matches!(
+                ObjectTable::decode_rom(&shape, 0x1000, ARM),
+                Err(DecodeError::Field { field: "direct", .. })
+            ));
         }
-        let e = ARM.header_size();
-        let mut swapped = rom.clone();
-        swapped[e..e + 4].copy_from_slice(&rom[e + 8..e + 12]);
-        swapped[e + 8..e + 12].copy_from_slice(&rom[e..e + 4]);
-        assert!(matches!(ObjectTable::decode_rom(&swapped, 0x1000, ARM), Err(DecodeError::Misplaced { .. })));
-        assert_eq!(
-            ObjectTable::decode_rom(&rom, 0x1004, ARM).unwrap_err(),
-            DecodeError::Field { field: "buckets", value: 0x1000 + ARM.buckets_offset(50) as u64 }
-        );
-        // A bucket pointer past the last valid offset would let a lookup read beyond the entries.
-        let b = ARM.buckets_offset(50);
-        let mut escaping = rom.clone();
-        let past = (0x1000 + e + 49 * ARM.entry_size()) as u32;
-        escaping[b..b + 4].copy_from_slice(&past.to_le_bytes());
-        assert!(matches!(
-            ObjectTable::decode_rom(&escaping, 0x1000, ARM),
-            Err(DecodeError::Bucket { bucket: 0, .. })
-        ));
-        // A mask wider than the objects' alignment would hide objects.
-        let mut masked = rom.clone();
-        masked[24..28].copy_from_slice(&0xffu32.to_le_bytes());
-        assert!(matches!(
-            ObjectTable::decode_rom(&masked, 0x1000, ARM),
-            Err(DecodeError::Field { field: "align_mask", .. })
-        ));
     }
 }

@@ -29,6 +29,7 @@ pub mod inventory;
 pub mod layout;
 pub mod mphf;
 pub mod patch;
+pub mod thumb;
 
 pub use emit_c::CType;
 pub use layout::{Contents, Layout, ObjectTable, StackRecord, TableObject};

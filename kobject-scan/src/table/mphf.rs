@@ -1,18 +1,26 @@
 //! A minimal perfect hash over object addresses, shaped so that the Cortex-M3 lookup is as
-//! short as it can be: one 32×32→64 multiply, one bucket load, one add, one key compare.
+//! short as it can be: one multiply, one bucket load, one key compare.
 //!
 //! Every key maps to a distinct slot in `0..N` (no holes), so the table the kernel indexes has
-//! exactly one entry per object.
+//! exactly one entry per object. Two shapes, chosen by `N` alone (so a table's size is known
+//! before its keys are):
 //!
 //! ```text
 //! x      = lo(key) [^ hi(key) * high_mul  on 64-bit targets]
-//! x      = x ^ (x >> 16)                  // high address bits reach the bucket bits
-//! p      = x * mul                        // 64-bit product
+//! p      = x * mul                        // 64-bit product; lo(p) is multiply-shift hashing
 //! bucket = lo(p) >> (32 - bucket_bits)
-//! slot   = offset[bucket] + (hi(p) & (2^slot_bits - 1))
+//! direct (N <= DIRECT_MAX):  slot = offset[bucket]                  (a byte per bucket)
+//! two-level (larger N):      slot = offset[bucket] + (hi(p) & (2^slot_bits - 1))
 //! ```
 //!
-//! Each bucket's keys keep their in-bucket offsets `hi(p) & mask`; building chooses where the
+//! **Direct.** Up to [`DIRECT_MAX`] keys, the multiplier is chosen so that no two keys share a
+//! bucket: with at least 4N buckets and at least N²/16 of them (a power of two), a random odd
+//! multiplier does that with probability above 1/5000 (far above for most N), and the search
+//! tries up to [`DIRECT_ATTEMPTS`]. Each bucket holds its key's slot in one byte (empty buckets
+//! hold 0: the key compare rejects whatever lands there), so the lookup has no in-bucket offset
+//! to extract, and the slots follow the keys' address order.
+//!
+//! **Two-level.** Each bucket's keys keep their in-bucket offsets `hi(p) & mask`; building chooses where the
 //! bucket starts (`offset`) so that all its keys land on free slots. `offset` never exceeds
 //! `N - 2^slot_bits`, so any address, object or not, reads a slot inside the table: the kernel
 //! stores `&entries[offset]` per bucket and adds the offset scaled by the entry size, with no
@@ -24,9 +32,11 @@
 //! offset 0 reach slot 0, only keys with the largest offset reach slot `N - 1`), then the other
 //! multi-key buckets largest first from a pseudo-random start, evicting smaller ones when none
 //! fits (as in cuckoo hashing), then the single-key buckets, which can go anywhere their offset
-//! allows, by earliest deadline. Both counts depend only on `N`, so a table's size is known
-//! before its keys are: the first link can reserve exactly the space the final table takes.
-//! Multipliers come from a fixed seed sequence, so the same keys always give the same table.
+//! allows, by earliest deadline.
+//!
+//! In both shapes the bucket and offset counts depend only on `N`, so the first link can
+//! reserve exactly the space the final table takes. Multipliers come from a fixed seed
+//! sequence, so the same keys always give the same table.
 
 use thiserror::Error;
 
@@ -43,6 +53,13 @@ const EDGE_SLOTS: usize = 32;
 
 /// Start positions a multi-key bucket tries before it evicts others.
 const PLACEMENT_TRIES: usize = 1024;
+
+/// The most keys a direct table (one key per bucket, a byte per bucket) holds.
+pub const DIRECT_MAX: usize = 128;
+
+/// Multipliers a direct table tries before giving up. The worst `N` succeeds on each with
+/// probability about 1/5000; failing all of them is as likely as 2^-75.
+pub const DIRECT_ATTEMPTS: u64 = 1 << 18;
 
 /// Why no table could be built.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -68,6 +85,8 @@ pub enum KeyWidth {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mphf {
     pub key_width: KeyWidth,
+    /// One key per bucket, no in-bucket offset (`slot_bits` is 0): see the module docs.
+    pub direct: bool,
     pub mul: u32,
     /// Multiplier for the high half of 64-bit keys; unused for 32-bit keys.
     pub high_mul: u32,
@@ -80,16 +99,25 @@ pub struct Mphf {
     pub offsets: Vec<u32>,
 }
 
-/// The bucket count for `n` keys: a power of two, at least 2 so that the bucket is always a
-/// shift by less than 32, and at least `n`.
-pub fn bucket_count(n: usize) -> usize {
-    n.max(2).next_power_of_two()
+/// Whether a table of `n` keys is direct (one key per bucket).
+pub fn is_direct(n: usize) -> bool {
+    n <= DIRECT_MAX
 }
 
-/// log2 of the in-bucket offset range for `n` keys: the largest power of two up to `n / 2`
-/// (0 below 4 keys: every key then needs a bucket of its own).
+/// The bucket count for `n` keys, a power of two. Direct: at least 16, 4N and N²/16 (at most
+/// 1024); two-level: at least `n`.
+pub fn bucket_count(n: usize) -> usize {
+    if is_direct(n) {
+        (n * n).div_ceil(16).max(4 * n).max(16).next_power_of_two()
+    } else {
+        n.next_power_of_two()
+    }
+}
+
+/// log2 of the in-bucket offset range for `n` keys: 0 for a direct table, else the largest
+/// power of two up to `n / 2`.
 pub fn slot_bits(n: usize) -> u32 {
-    if n < 4 {
+    if is_direct(n) {
         0
     } else {
         (n / 2).ilog2()
@@ -114,10 +142,14 @@ impl Mphf {
         }
 
         let mut seeds = SplitMix(SEED);
+        if is_direct(n) {
+            return Self::build_direct(&sorted, key_width, &mut seeds);
+        }
         let mut search = Search::new(n);
         for _ in 0..MAX_ATTEMPTS {
             let mut candidate = Mphf {
                 key_width,
+                direct: false,
                 mul: seeds.next_odd(),
                 high_mul: if key_width == KeyWidth::Bits64 { seeds.next_odd() } else { 0 },
                 bucket_bits: bucket_count(n).trailing_zeros(),
@@ -132,14 +164,64 @@ impl Mphf {
         Err(BuildError::NotFound { keys: n, attempts: MAX_ATTEMPTS })
     }
 
-    /// A key folded to 32 bits, its high bits mixed into the low half.
+    /// A direct table for `sorted` (distinct, ascending, at most [`DIRECT_MAX`]): the first
+    /// multiplier that puts every key in a bucket of its own; slots in key order.
+    fn build_direct(sorted: &[u64], key_width: KeyWidth, seeds: &mut SplitMix) -> Result<Self, BuildError> {
+        let n = sorted.len();
+        let buckets = bucket_count(n);
+        let mut candidate = Mphf {
+            key_width,
+            direct: true,
+            mul: 1,
+            high_mul: 0,
+            bucket_bits: buckets.trailing_zeros(),
+            slot_bits: 0,
+            len: n as u32,
+            offsets: vec![0; buckets],
+        };
+        // One bit per bucket; cleared per attempt by undoing the bits set.
+        let mut taken = vec![0u64; buckets.div_ceil(64)];
+        let mut set = Vec::with_capacity(n);
+        for _ in 0..DIRECT_ATTEMPTS {
+            candidate.mul = seeds.next_odd();
+            if key_width == KeyWidth::Bits64 {
+                candidate.high_mul = seeds.next_odd();
+            }
+            let mut clash = false;
+            for &key in sorted {
+                let b = candidate.hash(key).0;
+                let (word, bit) = (b / 64, 1u64 << (b % 64));
+                if taken[word] & bit != 0 {
+                    clash = true;
+                    break;
+                }
+                taken[word] |= bit;
+                set.push(b);
+            }
+            for b in set.drain(..) {
+                taken[b / 64] = 0;
+            }
+            if !clash {
+                candidate.offsets.iter_mut().for_each(|o| *o = 0);
+                for (slot, &key) in sorted.iter().enumerate() {
+                    let b = candidate.hash(key).0;
+                    candidate.offsets[b] = slot as u32;
+                }
+                return Ok(candidate);
+            }
+        }
+        Err(BuildError::NotFound { keys: n, attempts: DIRECT_ATTEMPTS })
+    }
+
+    /// A key folded to 32 bits, its high bits mixed into the low half. (No further mixing:
+    /// the top bits of `lo(x * mul)` depend on every bit of `x`.)
     #[inline]
     pub fn fold(&self, key: u64) -> u32 {
         let mut x = key as u32;
         if self.key_width == KeyWidth::Bits64 {
             x ^= ((key >> 32) as u32).wrapping_mul(self.high_mul);
         }
-        x ^ (x >> 16)
+        x
     }
 
     /// The shift that leaves a hash's top `bucket_bits` bits: the bucket index.
@@ -444,6 +526,49 @@ mod tests {
                 assert_perfect(&keys, KeyWidth::Bits32);
             }
         }
+    }
+
+    #[test]
+    fn direct_tables_put_one_key_per_bucket() {
+        for n in 0..=DIRECT_MAX as u64 {
+            for keys in [
+                (0..n).map(|i| 0x2000_0000 + i * 4).collect::<Vec<u64>>(),
+                (0..n).map(|i| (i << 16) | 0xbeef).collect(),
+                (0..n).map(|i| ((i % 2) << 29) | ((i / 2) * 16)).collect(),
+                (0..n).map(|i| 0x2000_0000 + (i * i * 40503) % 0x0100_0000 * 8).collect(),
+                (0..n).map(|i| i << 24).collect(),
+            ] {
+                let mut distinct = keys.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
+                let mphf = assert_perfect(&distinct, KeyWidth::Bits32);
+                assert!(mphf.direct && mphf.slot_bits == 0);
+                assert!(mphf.offsets.len() >= 16 && mphf.offsets.len() >= 4 * distinct.len());
+                let mut buckets: Vec<usize> = distinct.iter().map(|&k| mphf.hash(k).0).collect();
+                buckets.sort_unstable();
+                buckets.dedup();
+                assert_eq!(buckets.len(), distinct.len(), "two keys share a bucket");
+                // Slots follow the keys' order, and every stored offset fits a byte.
+                for (slot, &k) in distinct.iter().enumerate() {
+                    assert_eq!(mphf.slot(k), Some(slot));
+                }
+                assert!(mphf.offsets.iter().all(|&o| o < 256));
+            }
+        }
+        assert!(
+            !Mphf::build(&(0..129).map(|i| i * 8).collect::<Vec<u64>>(), KeyWidth::Bits32).unwrap().direct
+        );
+    }
+
+    #[test]
+    fn bucket_counts_depend_only_on_the_key_count() {
+        assert_eq!(bucket_count(0), 16);
+        assert_eq!(bucket_count(1), 16);
+        assert_eq!(bucket_count(66), 512);
+        assert_eq!(bucket_count(128), 1024);
+        assert_eq!(bucket_count(129), 256);
+        assert_eq!(bucket_count(1000), 1024);
+        assert_eq!((slot_bits(128), slot_bits(129)), (0, 6));
     }
 
     #[test]
