@@ -264,3 +264,43 @@ fn rustc_compiled_table_agrees_with_the_model() {
         assert_eq!(run.code(), Some(0), "n = {n}: lookups disagree");
     }
 }
+
+/// The bytes the patcher checks and writes are the bytes GNU as makes of the same lines, for
+/// every shape (empty, direct, two-level) and every kind of mask.
+#[test]
+fn thumb_lookup_encoding_matches_gnu_as() {
+    use kobject_scan::table::thumb;
+    for tool in ["arm-none-eabi-as", "arm-none-eabi-objcopy"] {
+        common::require(tool);
+    }
+    let layout = Layout { pointer_bytes: 4, big_endian: false, perm_bytes: 4, type_count: 5 };
+    let dir = common::scratch("table-emit-thumb");
+    for count in [0usize, 1, 2, 3, 17, 66, 127, 128, 129, 1000, 5000, 100_000] {
+        for (mask, mul) in [(0u32, 1u32), (0x7, 0x9e37_79b9), (0xff, 0xffff_ffff), (u32::MAX, 0)] {
+            let code = thumb::lookup(&layout, count, mask, mul, 0x1000).unwrap();
+            let mut source = String::from(
+                ".syntax unified\n.thumb\n.text\n.equ k_object_table, 0x1000\n.p2align 2\n.thumb_func\nf:\n",
+            );
+            for line in &code.lines {
+                source.push_str(line);
+                source.push('\n');
+            }
+            let name = format!("c{count}-m{mask:x}");
+            std::fs::write(dir.join(format!("{name}.s")), source).unwrap();
+            let status = Command::new("arm-none-eabi-as")
+                .args(["-mcpu=cortex-m3", "-o", &format!("{name}.o"), &format!("{name}.s")])
+                .current_dir(&dir)
+                .status()
+                .unwrap();
+            assert!(status.success(), "{name}: as failed");
+            let status = Command::new("arm-none-eabi-objcopy")
+                .args(["-O", "binary", "-j", ".text", &format!("{name}.o"), &format!("{name}.bin")])
+                .current_dir(&dir)
+                .status()
+                .unwrap();
+            assert!(status.success(), "{name}: objcopy failed");
+            let assembled = std::fs::read(dir.join(format!("{name}.bin"))).unwrap();
+            assert_eq!(assembled, code.bytes, "{name}: GNU as disagrees:\n{}", code.lines.join("\n"));
+        }
+    }
+}

@@ -111,6 +111,25 @@ fn patch_and_relink_agree_boot_and_verify() {
         "the table moved objects"
     );
     assert_eq!(rom_bytes(&patched), rom_bytes(&relinked), "patch and relink tables differ");
+    // Both run the same lookup: the generated Thumb-2 code, at the same place, byte for byte.
+    let lookup = |elf: &[u8]| {
+        let site = patch::locate_lookup(elf).unwrap().expect("the generated lookup");
+        (site.address, elf[site.offset as usize..(site.offset + site.size) as usize].to_vec())
+    };
+    assert_eq!(lookup(&patched), lookup(&relinked), "patch and relink lookups differ");
+    assert_ne!(lookup(&patched), lookup(&reserved), "patching left the placeholder's lookup");
+
+    // The patcher refuses a lookup it does not recognise, and verify a lookup that does not
+    // match its table.
+    let site = patch::locate_lookup(&reserved).unwrap().unwrap();
+    let mut foreign = reserved.clone();
+    foreign[site.offset as usize + 6] ^= 0x10; // inside the ldrd, not a patch site
+    let err = table::patch_image(&foreign, &manifest).unwrap_err().to_string();
+    assert!(err.contains("k_object_find at") && err.contains("byte 6"), "{err}");
+    let mut wrong_mask = patched.clone();
+    wrong_mask[site.offset as usize + 2] ^= 0x01; // the tst immediate
+    let err = table::verify_image(&wrong_mask, &manifest).unwrap_err().to_string();
+    assert!(err.contains("does not match its table"), "{err}");
 
     // Inspect needs only symbols.
     let seen = inspect::inspect(&patched).unwrap();

@@ -3,9 +3,10 @@
 //! builds its own (binary address keys, then rewritten to compare pointers); and the time of
 //! the RTOS build's table pipeline in patch mode against relink mode.
 //!
-//! Our lookup is measured as each mode ships it: relink mode's `k_object_find` with the table's
-//! parameters as constants (the table C linked in), and patch mode's, which reads them from the
-//! table (the placeholder linked in, then the table's bytes patched into the image). Both run
+//! Our lookup is measured as each mode ships it: relink mode's `k_object_find` (the table C
+//! linked in) and patch mode's (the placeholder linked in, then the table's bytes and the
+//! lookup's two key-dependent values patched into the image): the same generated Thumb-2 code
+//! with the table's parameters as constants, so they should count the same. Both run
 //! in bare-metal images on QEMU with `-icount shift=0` (one instruction per virtual nanosecond;
 //! SysTick at 25 MHz ticks once per 40 instructions), over every key (hits), every key + 1
 //! (misses: objects are aligned) and the next aligned address that is not a key (aligned

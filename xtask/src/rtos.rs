@@ -98,9 +98,10 @@ const SHARED_SOURCE_DIRS: &[&str] = &["arch/arm", "kernel", "drivers", "lib"];
 /// 2. link with a table reservation for the object count of the last build (0 at first) and
 ///    scan it; if the count changed, link again with the exact reservation (nothing moves:
 ///    the table lies after every kernel object);
-/// 3. fill the table: patch the bytes in, or compile it as C and link once more with the table's
-///    ROM part where the reservation was (its `k_object_find` with constants is shorter than
-///    the placeholder's, which moves the flash contents after the code);
+/// 3. fill the table: patch its bytes and the two key-dependent values of the generated
+///    `k_object_find` in, or compile it as C and link once more, with the table's ROM part
+///    pinned where the reservation was (the lookup has the placeholder's size, so nothing
+///    should move; the pin makes sure);
 /// 4. verify the table against a rescan of the final image, and check the memory layout.
 pub fn build(root: &Path, image: Image, mode: TableMode) -> Result<Built> {
     let rtos = root.join("examples/rtos");

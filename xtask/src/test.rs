@@ -232,25 +232,38 @@ fn image_exits_0(root: &Path, image: rtos::Image) -> Result<Tally> {
     Ok(tally)
 }
 
-/// Both ways of filling the object table must give the same table bytes at the same place.
+/// Both ways of filling the object table must give the same table bytes at the same place, and
+/// the same lookup: the generated Thumb-2 `k_object_find`, byte for byte at the same address.
 fn table_modes_agree(root: &Path) -> Result<Tally> {
-    let section = |elf: &Path| -> Result<(u64, Vec<u8>)> {
+    use kobject_scan::table::patch;
+    type Part = (u64, Vec<u8>);
+    let parts = |elf: &Path| -> Result<(Part, Part)> {
         use object::{Object as _, ObjectSection as _};
         let bytes = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
         let file = object::File::parse(&*bytes)?;
         let rom = file
             .section_by_name(kobject_scan::table::emit_c::ROM_SECTION)
             .with_context(|| format!("{}: no object table section", elf.display()))?;
-        Ok((rom.address(), rom.data()?.to_vec()))
+        let site = patch::locate_lookup(&bytes)?
+            .with_context(|| format!("{}: k_object_find is not the generated lookup", elf.display()))?;
+        let code = bytes[site.offset as usize..(site.offset + site.size) as usize].to_vec();
+        Ok(((rom.address(), rom.data()?.to_vec()), (site.address, code)))
     };
     let mut tally = Tally::default();
     for image in [rtos::Image::Demo, rtos::Image::Tests] {
-        let patched = rtos::build(root, image, rtos::TableMode::Patch)?;
-        let relinked = rtos::build(root, image, rtos::TableMode::Relink)?;
-        if section(&patched.elf)? == section(&relinked.elf)? {
-            tally.pass();
-        } else {
-            tally.fail(format!("object table: {} image differs between patch and relink mode", image.name()));
+        let (patched_table, patched_code) = parts(&rtos::build(root, image, rtos::TableMode::Patch)?.elf)?;
+        let (relinked_table, relinked_code) = parts(&rtos::build(root, image, rtos::TableMode::Relink)?.elf)?;
+        for (what, agree) in
+            [("table", patched_table == relinked_table), ("lookup", patched_code == relinked_code)]
+        {
+            if agree {
+                tally.pass();
+            } else {
+                tally.fail(format!(
+                    "object table: the {} image's {what} differs between patch and relink mode",
+                    image.name()
+                ));
+            }
         }
     }
     Ok(tally)

@@ -5,7 +5,7 @@
 //! On M-profile Thumb-2 cores `k_object_find` is [`super::thumb`]'s code in both files, the
 //! table's parameters as constants: the placeholder's differs from the final one only in its
 //! two patch sites (alignment mask, multiplier), which patch mode rewrites. A hit costs 11
-//! instructions in a direct table, 12 in a two-level one; a misaligned address 4. Elsewhere
+//! instructions in a direct table, 13 in a two-level one; a misaligned address 4. Elsewhere
 //! `k_object_find` is C: with constants in relink mode, reading the table in the placeholder
 //! (and so in patch mode).
 
@@ -86,9 +86,8 @@ pub fn write_header(types: &[CType], perm_bytes: u32) -> String {
          \x20   uint32_t magic, version;\n\
          \x20   uint32_t count, stack_count, type_count, perm_bytes;\n\
          \x20   /* The lookup's parameters (see k_object_find_in). */\n\
-         \x20   uint32_t align_mask, mul, high_mul, bucket_shift, slot_mask;\n\
-         \x20   uint32_t direct; /* 1: one slot byte per bucket; 0: an entry pointer per bucket */\n\
-         \x20   const void *buckets;\n\
+         \x20   uint32_t align_mask, mul, high_mul, bucket_shift, slot_mask, reserved;\n\
+         \x20   const void *buckets; /* slot_mask 0: a slot byte per bucket; else an entry pointer */\n\
          \x20   const struct k_object_entry *entries;       /* count, hash-slot order */\n\
          \x20   struct k_object_state *states;              /* count, same order */\n\
          \x20   const struct k_object_stack *stacks;        /* stack_count */\n\
@@ -113,13 +112,14 @@ pub fn write_header(types: &[CType], perm_bytes: u32) -> String {
          #if UINTPTR_MAX > 0xffffffffu\n\
          \x20   x ^= (uint32_t)((uint64_t)key >> 32) * t->high_mul;\n\
          #endif\n\
-         \x20   uint64_t h = (uint64_t)x * t->mul;\n\
-         \x20   uint32_t bucket = (uint32_t)h >> t->bucket_shift;\n\
          \x20   const struct k_object_entry *e;\n\
-         \x20   if (t->direct)\n\
-         \x20       e = &t->entries[((const uint8_t *)t->buckets)[bucket]];\n\
-         \x20   else\n\
-         \x20       e = ((const struct k_object_entry *const *)t->buckets)[bucket] + ((uint32_t)(h >> 32) & t->slot_mask);\n\
+         \x20   if (t->slot_mask == 0) {\n\
+         \x20       e = &t->entries[((const uint8_t *)t->buckets)[(x * t->mul) >> t->bucket_shift]];\n\
+         \x20   } else {\n\
+         \x20       x ^= x >> 16;\n\
+         \x20       uint64_t h = (uint64_t)x * t->mul;\n\
+         \x20       e = ((const struct k_object_entry *const *)t->buckets)[(uint32_t)h >> t->bucket_shift] + ((uint32_t)(h >> 32) & t->slot_mask);\n\
+         \x20   }\n\
          \x20   return e->key == key ? e : NULL;\n\
          }\n\n\
          /* The run-time state that belongs to `entry`. */\n\
@@ -300,7 +300,7 @@ pub fn write_table(table: &ObjectTable, types: &[CType]) -> String {
          \x20   .high_mul = {:#010x}u,\n\
          \x20   .bucket_shift = {}u,\n\
          \x20   .slot_mask = {:#x}u,\n\
-         \x20   .direct = {}u,\n\
+\
          \x20   .buckets = k_obj_buckets,\n\
          \x20   .entries = {},\n\
          \x20   .states = {},\n\
@@ -316,7 +316,6 @@ pub fn write_table(table: &ObjectTable, types: &[CType]) -> String {
         m.high_mul,
         m.bucket_shift(),
         m.slot_mask(),
-        u32::from(m.direct),
         // No entries: the header, whose magic no key 0 equals.
         if count > 0 { "k_obj_entries" } else { "(const struct k_object_entry *)&k_object_table" },
         or_null(count > 0, "k_obj_ram.states"),
@@ -372,10 +371,15 @@ fn write_lookup(
                 String::new()
             };
             let find = if m.direct {
-                format!("&k_obj_entries[k_obj_buckets[(uint32_t)h >> {}]]", m.bucket_shift())
+                format!(
+                    "    uint32_t h = x * {:#010x}u;\n    const struct k_object_entry *e = &k_obj_entries[k_obj_buckets[h >> {}]];\n",
+                    m.mul,
+                    m.bucket_shift()
+                )
             } else {
                 format!(
-                    "k_obj_buckets[(uint32_t)h >> {}] + ((uint32_t)(h >> 32) & {:#x}u)",
+                    "    x ^= x >> 16;\n    uint64_t h = (uint64_t)x * {:#010x}u;\n    const struct k_object_entry *e = k_obj_buckets[(uint32_t)h >> {}] + ((uint32_t)(h >> 32) & {:#x}u);\n",
+                    m.mul,
                     m.bucket_shift(),
                     m.slot_mask()
                 )
@@ -388,11 +392,10 @@ fn write_lookup(
                  \x20       return NULL;\n\
                  \x20   uint32_t x = (uint32_t)key;\n\
                  {high}\
-                 \x20   uint64_t h = (uint64_t)x * {:#010x}u;\n\
-                 \x20   const struct k_object_entry *e = {find};\n\
+                 {find}\
                  \x20   return e->key == key ? e : NULL;\n\
                  }}\n",
-                table.align_mask, m.mul,
+                table.align_mask,
             );
         }
     }
@@ -405,8 +408,9 @@ fn write_lookup(
 /// objects and `stacks` stacks, under the same symbol and sections, so that patching or
 /// relinking with the real table moves nothing; and `k_object_find` for `count` objects with
 /// placeholder parameters. Until filled in, both lookups reject every address: the header's
-/// mask (and the Thumb-2 code's) admits only address 0; in the header's lookup 0 reads the
-/// `buckets` field itself as its one entry, a non-zero address; in the code it reads the first
+/// mask (and the Thumb-2 code's) admits only address 0; in the header's lookup (slot mask 0:
+/// direct) 0 reads bucket byte 0 from the (zero) `slot_mask` field and the `entries` field
+/// itself as its one entry, a non-zero address; in the code it reads the first
 /// entry (or, in a two-level table, the entry the first bucket points at), whose key is all
 /// ones here.
 pub fn write_placeholder(count: usize, stacks: usize, layout: &Layout) -> String {
@@ -418,7 +422,8 @@ pub fn write_placeholder(count: usize, stacks: usize, layout: &Layout) -> String
          #include \"kobject_table.h\"\n\n\
          const struct k_object_table k_object_table {} = {{\n\
          \x20   .align_mask = 0xffffffffu,\n\
-         \x20   .buckets = &k_object_table.buckets,\n\
+         \x20   .buckets = &k_object_table.slot_mask,\n\
+         \x20   .entries = (const struct k_object_entry *)&k_object_table.entries,\n\
          }};\n",
         rom(0),
     );

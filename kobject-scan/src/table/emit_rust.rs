@@ -55,6 +55,17 @@ pub fn write_table(table: &ObjectTable, types: &[CType]) -> Result<String, syn::
     );
     let (shift, slot_mask) =
         (Literal::u32_unsuffixed(m.bucket_shift()), Literal::u32_unsuffixed(m.slot_mask()));
+    let slot = if m.direct {
+        quote! {
+            let slot = BUCKETS[(x.wrapping_mul(#mul) >> #shift) as usize];
+        }
+    } else {
+        quote! {
+            x ^= x >> 16;
+            let h = u64::from(x) * #mul;
+            let slot = BUCKETS[(h as u32 >> #shift) as usize] + ((h >> 32) as u32 & #slot_mask);
+        }
+    };
     let high_half = match m.key_width {
         KeyWidth::Bits32 => quote! {},
         KeyWidth::Bits64 => quote! { x ^= ((key as u64 >> 32) as u32).wrapping_mul(#high_mul); },
@@ -113,8 +124,7 @@ pub fn write_table(table: &ObjectTable, types: &[CType]) -> Result<String, syn::
             }
             let mut x = key as u32;
             #high_half
-            let h = u64::from(x) * #mul;
-            let slot = BUCKETS[(h as u32 >> #shift) as usize] + ((h >> 32) as u32 & #slot_mask);
+            #slot
             ENTRIES.get(slot as usize).filter(|e| e.key == key)
         }
     };

@@ -9,10 +9,10 @@
 //!
 //! ```text
 //! ROM  header   u32 magic, version, count, stack_count, type_count, perm_bytes,
-//!                   align_mask, mul, high_mul, bucket_shift, slot_mask, direct
+//!                   align_mask, mul, high_mul, bucket_shift, slot_mask, reserved
 //!               ptr buckets, entries, states, stacks, type_sizes, thread_free_init, thread_free
 //!      entries  count × { ptr key; u16 data; u8 type; u8 flags } (padded to a power of two)
-//!      buckets  direct (count <= 128): bucket_count(count) × u8 (the slot)
+//!      buckets  direct (count <= 128, slot_mask 0): bucket_count(count) × u8 (the slot)
 //!               two-level: bucket_count(count) × ptr (&entries[offset])
 //!      stacks   stack_count × { ptr base; u32 size } (padded like entries)
 //!      sizes    type_count × u32
@@ -253,7 +253,7 @@ impl ObjectTable {
             m.high_mul,
             m.bucket_shift(),
             m.slot_mask(),
-            u32::from(m.direct),
+            0,
         ] {
             w.u32(word);
         }
@@ -311,7 +311,7 @@ impl ObjectTable {
             return Err(DecodeError::Version(version));
         }
         let [count, stack_count, type_count, perm_bytes] = [r.u32()?, r.u32()?, r.u32()?, r.u32()?];
-        let [align_mask, mul, high_mul, bucket_shift, slot_mask, direct] =
+        let [align_mask, mul, high_mul, bucket_shift, slot_mask, reserved] =
             [r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?];
         let layout = Layout { perm_bytes, type_count, ..target };
         let (count, stacks) = (count as usize, stack_count as usize);
@@ -321,15 +321,16 @@ impl ObjectTable {
             return Err(DecodeError::Size { count, expected, found: bytes.len() });
         }
         let buckets = bucket_count(count);
-        if direct != u32::from(is_direct(count)) {
-            return Err(DecodeError::Field { field: "direct", value: u64::from(direct) });
-        }
         if bucket_shift != 32 - buckets.trailing_zeros() {
             return Err(DecodeError::Field { field: "bucket_shift", value: u64::from(bucket_shift) });
         }
         let slot_bits = super::mphf::slot_bits(count);
         if slot_mask != (1u32 << slot_bits) - 1 {
             return Err(DecodeError::Field { field: "slot_mask", value: u64::from(slot_mask) });
+        }
+        let direct = is_direct(count);
+        if reserved != 0 {
+            return Err(DecodeError::Field { field: "reserved", value: u64::from(reserved) });
         }
         let at = |offset: usize| rom_address + offset as u64;
         let nonempty = |n: usize, address: u64| if n == 0 { 0 } else { address };
@@ -373,7 +374,7 @@ impl ObjectTable {
         let max_offset = (count as u64).saturating_sub(1 << slot_bits);
         let mut offsets = Vec::with_capacity(buckets);
         for bucket in 0..buckets {
-            if direct != 0 {
+            if direct {
                 let [slot] = r.take::<1>()?;
                 if u64::from(slot) > max_offset {
                     return Err(DecodeError::Bucket { bucket, pointer: u64::from(slot) });
@@ -406,7 +407,7 @@ impl ObjectTable {
 
         let mphf = Mphf {
             key_width: layout.key_width(),
-            direct: direct != 0,
+            direct,
             mul,
             high_mul,
             bucket_bits: buckets.trailing_zeros(),
@@ -632,10 +633,10 @@ mod tests {
             ));
             // The structure must be the one the count implies.
             let mut shape = rom.clone();
-            shape[44] ^= 1;
+            shape[40] ^= 1;
             assert!(matches!(
                 ObjectTable::decode_rom(&shape, 0x1000, ARM),
-                Err(DecodeError::Field { field: "direct", .. })
+                Err(DecodeError::Field { field: "slot_mask", .. })
             ));
         }
     }

@@ -18,9 +18,13 @@
 //! 2. Scan; build the table ([`build`]).
 //! 3. Either relink with [`emit_c::write_table`] (relink mode), or relink with the placeholder
 //!    for the real counts and write the table's bytes into it ([`patch_image`], patch mode).
-//!    Both give the same bytes, provided relink mode keeps the table's ROM section where the
-//!    first link put it (its `k_object_find` is shorter, which moves later flash contents).
-//! 4. [`verify_image`]: rescan the final image, decode its table, compare object by object.
+//!    On M-profile Thumb-2 targets `k_object_find` is [`thumb`]'s generated code in both
+//!    files; patch mode rewrites its two key-dependent values (alignment mask, multiplier)
+//!    after checking every other byte. Both modes give the same table bytes and the same
+//!    lookup code, provided relink mode keeps the table's ROM section where the first link
+//!    put it.
+//! 4. [`verify_image`]: rescan the final image, decode its table (and check the generated
+//!    lookup, if the image has it, byte for byte against the table), compare object by object.
 
 pub mod emit_c;
 pub mod emit_rust;

@@ -7,10 +7,12 @@
 //!
 //! ```text
 //! x      = lo(key) [^ hi(key) * high_mul  on 64-bit targets]
-//! p      = x * mul                        // 64-bit product; lo(p) is multiply-shift hashing
-//! bucket = lo(p) >> (32 - bucket_bits)
-//! direct (N <= DIRECT_MAX):  slot = offset[bucket]                  (a byte per bucket)
-//! two-level (larger N):      slot = offset[bucket] + (hi(p) & (2^slot_bits - 1))
+//! direct (N <= DIRECT_MAX):     h = x * mul (mod 2^32)    // multiply-shift hashing
+//!                               slot = offset[h >> (32 - bucket_bits)]   (a byte per bucket)
+//! two-level (larger N):         x = x ^ (x >> 16)          // high address bits reach hi(p)'s
+//!                               p = x * mul                // 64-bit product    low bits
+//!                               slot = offset[lo(p) >> (32 - bucket_bits)]
+//!                                      + (hi(p) & (2^slot_bits - 1))
 //! ```
 //!
 //! **Direct.** Up to [`DIRECT_MAX`] keys, the multiplier is chosen so that no two keys share a
@@ -237,7 +239,11 @@ impl Mphf {
     /// A key's bucket and in-bucket offset.
     #[inline]
     fn hash(&self, key: u64) -> (usize, u32) {
-        let p = u64::from(self.fold(key)) * u64::from(self.mul);
+        let x = self.fold(key);
+        if self.direct {
+            return ((x.wrapping_mul(self.mul) >> self.bucket_shift()) as usize, 0);
+        }
+        let p = u64::from(x ^ (x >> 16)) * u64::from(self.mul);
         (((p as u32) >> self.bucket_shift()) as usize, (p >> 32) as u32 & self.slot_mask())
     }
 

@@ -20,9 +20,9 @@
 //! image where they do not.
 //!
 //! A hit runs 11 instructions in a direct table (`tst`, `bne`, `ldrd`, `mul`, `add`, `ldrb`,
-//! `ldr`, `cmp`, `bne`, `add`, `bx`) and 12 in a two-level one (`umull`, `lsr`, `ldr`, `ubfx`
-//! in place of `mul`, `add`, `ldrb`); a miss that fails the compare the same, a misaligned
-//! address 4.
+//! `ldr`, `cmp`, `bne`, `add`, `bx`) and 13 in a two-level one (`eor`, `umull`, `lsr`, `ldr`,
+//! `ubfx` in place of `mul`, `add`, `ldrb`); a miss that fails the compare the same, a
+//! misaligned address 4.
 
 use std::ops::Range;
 
@@ -132,7 +132,11 @@ pub fn lookup(
         } else {
             pointer_offset = Some(layout.buckets_offset(count));
             let bits = slot_bits(count) as u16;
-            items.push(insn("umull r3, r1, r0, r1".into(), &[0xfba0, 3 << 12 | 1 << 8 | 1]));
+            items.push(insn(
+                "eor.w r3, r0, r0, lsr #16".into(),
+                &[0xea80, shift_fields(16) | 3 << 8 | 1 << 4],
+            ));
+            items.push(insn("umull r3, r1, r3, r1".into(), &[0xfba3, 3 << 12 | 1 << 8 | 1]));
             items.push(insn(
                 format!("lsr.w r3, r3, #{shift}"),
                 &[0xea4f, shift_fields(shift) | 3 << 8 | 1 << 4 | 3],
@@ -238,8 +242,8 @@ mod tests {
         assert_eq!(direct.sites, vec![0..4, 40..44]);
         assert_eq!(&direct.bytes[40..48], &[0x79, 0x56, 0x34, 0x12, 0x4c, 0x10, 0, 0]);
         let two_level = lookup(&ARM, 1000, 0, 3, 0x1000).unwrap();
-        assert_eq!(two_level.bytes.len(), 52);
-        assert_eq!(two_level.sites, vec![0..4, 44..48]);
+        assert_eq!(two_level.bytes.len(), 56);
+        assert_eq!(two_level.sites, vec![0..4, 48..52]);
         // Only the sites differ between the placeholder and the real table.
         let placeholder = lookup(&ARM, 66, PLACEHOLDER_MASK, PLACEHOLDER_MUL, 0x1000).unwrap();
         for (i, (a, b)) in placeholder.bytes.iter().zip(&direct.bytes).enumerate() {
