@@ -65,7 +65,7 @@ pub fn run(root: &Path) -> Result<()> {
         for (label, m) in [("relink", &result.relink), ("patch", &result.patch)] {
             let g = &result.gperf;
             println!(
-                "{:<44} {:>6} {:>10.0}% {:>10.0}% {:>10.0}% {:>7.0}% {:>5.0}%   (targets: 50%, 50%, -, 60%)",
+                "{:<44} {:>6} {:>10.0}% {:>10.0}% {:>10.0}% {:>7.0}% {:>5.0}%   (targets: 50%, 50%, 50%, 60%)",
                 format!("{name}: {label} / gperf"),
                 "",
                 100.0 * m.hit / g.hit,
