@@ -168,6 +168,13 @@ fn evaluate<R: gimli::Reader>(
     {
         return Ok(Some(operand.read_address(encoding.address_size)?));
     }
+    // Most locals at -O0 sit at `DW_OP_fbreg n`, which is never static: read its operand as the
+    // general decoder would (failing the same way) and stop, without that decoder's dispatch.
+    let mut operand = expression.0.clone();
+    if !operand.is_empty() && operand.read_u8()? == constants::DW_OP_fbreg.0 {
+        operand.read_sleb128()?;
+        return Ok(None);
+    }
     let mut ops = expression.operations(encoding);
     let mut address = match ops.next()? {
         Some(Operation::Address { address }) => address,
@@ -228,5 +235,21 @@ mod tests {
         assert_eq!(eval(&[ADDR, 0x10, 0x20, 0, 0, CONSTU, 0x04], 4), None);
         assert_eq!(eval(&[CONSTU, 0x04, PLUS], 4), None);
         assert_eq!(eval(&[], 4), None);
+    }
+
+    #[test]
+    fn frame_offsets_fail_like_the_general_decoder() {
+        let truncated = [FBREG, 0x80];
+        let encoding = gimli::Encoding { format: gimli::Format::Dwarf32, version: 5, address_size: 4 };
+        let general = gimli::Expression(EndianSlice::new(&truncated[..], LittleEndian))
+            .operations(encoding)
+            .next()
+            .map(|_| ());
+        let fast =
+            evaluate(gimli::Expression(EndianSlice::new(&truncated[..], LittleEndian)), encoding, |_| Ok(0))
+                .map(|_| ());
+        assert!(general.is_err());
+        assert_eq!(fast, general);
+        assert_eq!(eval(&[FBREG, 0x80, 0x7f], 4), None);
     }
 }
