@@ -45,6 +45,26 @@ pub fn fixed_size(form: constants::DwForm, encoding: Encoding) -> Option<u8> {
     })
 }
 
+/// Skips an attribute nobody reads. Fixed sizes only add to `pending`, so that a run of them
+/// costs one skip, made before the next variable-size form or the next attribute read.
+pub fn skip_unread(
+    input: &mut Reader<'_>,
+    pending: &mut usize,
+    fixed_size: Option<u8>,
+    form: constants::DwForm,
+    encoding: Encoding,
+) -> gimli::Result<()> {
+    match fixed_size {
+        Some(size) => *pending += usize::from(size),
+        None => {
+            input.skip(*pending)?;
+            *pending = 0;
+            skip_variable(input, form, encoding)?;
+        }
+    }
+    Ok(())
+}
+
 /// Skip one attribute of a form without a fixed size.
 pub fn skip_variable(
     input: &mut Reader<'_>,

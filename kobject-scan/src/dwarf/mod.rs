@@ -293,14 +293,7 @@ impl<'u, 'a> UnitDies<'u, 'a> {
         let mut pending = 0;
         for (spec, size) in self.table.specs_and_sizes(&die.abbrev) {
             if !wanted(spec.name()) {
-                match size {
-                    Some(size) => pending += usize::from(size),
-                    None => {
-                        cursor.skip(pending).map_err(error)?;
-                        pending = 0;
-                        form::skip_variable(&mut cursor, spec.form(), encoding).map_err(error)?;
-                    }
-                }
+                form::skip_unread(&mut cursor, &mut pending, size, spec.form(), encoding).map_err(error)?;
                 continue;
             }
             cursor.skip(pending).map_err(error)?;
@@ -342,14 +335,7 @@ impl<'u, 'a> UnitDies<'u, 'a> {
                 if name == c::DW_AT_name {
                     out.name = Some(AttributeAt { offset: self.offset_of(&cursor) + pending, spec: *spec });
                 }
-                match size {
-                    Some(size) => pending += usize::from(size),
-                    None => {
-                        cursor.skip(pending).map_err(error)?;
-                        pending = 0;
-                        form::skip_variable(&mut cursor, spec.form(), encoding).map_err(error)?;
-                    }
-                }
+                form::skip_unread(&mut cursor, &mut pending, size, spec.form(), encoding).map_err(error)?;
                 continue;
             }
             cursor.skip(pending).map_err(error)?;
