@@ -45,6 +45,8 @@ pub struct Abbrev {
     spec_count: u32,
     /// Variables: index into `AbbrevTable::plans`, or `NO_PLAN`.
     plan: u32,
+    /// Index into `AbbrevTable::type_plans`, or `NO_PLAN`.
+    type_plan: u32,
 }
 
 /// `Abbrev::plan` of an abbreviation without a [`VariablePlan`].
@@ -88,6 +90,59 @@ pub struct VariablePlan {
     pub string_name: Option<u16>,
 }
 
+/// An attribute type resolution reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeAttr {
+    Name,
+    Type,
+    Signature,
+    ByteSize,
+    Declaration,
+    BitSize,
+    MemberLocation,
+    Count,
+    LowerBound,
+    UpperBound,
+}
+
+impl TypeAttr {
+    fn of(name: constants::DwAt) -> Option<TypeAttr> {
+        Some(match name {
+            constants::DW_AT_name => TypeAttr::Name,
+            constants::DW_AT_type => TypeAttr::Type,
+            constants::DW_AT_signature => TypeAttr::Signature,
+            constants::DW_AT_byte_size => TypeAttr::ByteSize,
+            constants::DW_AT_declaration => TypeAttr::Declaration,
+            constants::DW_AT_bit_size => TypeAttr::BitSize,
+            constants::DW_AT_data_member_location => TypeAttr::MemberLocation,
+            constants::DW_AT_count => TypeAttr::Count,
+            constants::DW_AT_lower_bound => TypeAttr::LowerBound,
+            constants::DW_AT_upper_bound => TypeAttr::UpperBound,
+            _ => return None,
+        })
+    }
+}
+
+/// Where the attributes type resolution reads lie in DIEs of one abbreviation, when each
+/// starts at a known place: after fixed-size attributes only, or after those and a leading
+/// `DW_FORM_string` name. A DIE is then read without visiting its other attributes.
+#[derive(Debug, Clone, Copy)]
+pub struct TypePlan {
+    /// `reads` entries of `AbbrevTable::type_reads`.
+    first: u32,
+    reads: u32,
+    /// A `DW_FORM_string` name at the start: where [`Anchor::Name`] places count from.
+    pub string_name: bool,
+}
+
+/// One attribute of a [`TypePlan`]: which, where, and its index into `AbbrevTable::specs`.
+#[derive(Debug, Clone, Copy)]
+pub struct TypeRead {
+    pub attr: TypeAttr,
+    pub place: Place,
+    pub spec: AttributeSpecification,
+}
+
 /// One abbreviation table, for one encoding (form sizes depend on it).
 #[derive(Debug)]
 pub struct AbbrevTable<'a> {
@@ -98,6 +153,8 @@ pub struct AbbrevTable<'a> {
     abbrevs: Vec<Abbrev>,
     specs: Vec<AttributeSpecification>,
     plans: Vec<VariablePlan>,
+    type_plans: Vec<TypePlan>,
+    type_reads: Vec<TypeRead>,
     /// Per variable-size attribute of each abbreviation: the fixed-size bytes before it (since
     /// the previous one) and its form, so a DIE is skipped in a step per variable attribute.
     steps: Vec<(u32, constants::DwForm)>,
@@ -125,6 +182,8 @@ impl<'a> AbbrevTable<'a> {
             sizes: Vec::with_capacity(TYPICAL_ABBREVS * 4),
             steps: Vec::new(),
             plans: Vec::new(),
+            type_plans: Vec::new(),
+            type_reads: Vec::new(),
             encoding,
             bytes: None,
         };
@@ -189,6 +248,13 @@ impl<'a> AbbrevTable<'a> {
                 }),
                 _ => NO_PLAN,
             };
+            let type_plan = match role {
+                Role::Variable | Role::Subprogram => NO_PLAN,
+                Role::Struct | Role::Other => table.type_plan(first_spec).map_or(NO_PLAN, |plan| {
+                    table.type_plans.push(plan);
+                    u32::try_from(table.type_plans.len() - 1).unwrap_or(NO_PLAN)
+                }),
+            };
             let index =
                 u32::try_from(table.abbrevs.len()).map_err(|_| gimli::Error::DuplicateAbbreviationCode)?;
             // Specs beyond u32 cannot come from a section that fits the address space the
@@ -203,6 +269,7 @@ impl<'a> AbbrevTable<'a> {
                 first_spec: u32::try_from(first_spec).unwrap_or(u32::MAX),
                 spec_count: u32::try_from(table.specs.len() - first_spec).unwrap_or(0),
                 plan,
+                type_plan,
             });
             table.insert(code, index)?;
         }
@@ -267,6 +334,52 @@ impl<'a> AbbrevTable<'a> {
         Some(VariablePlan { location: location?, tail: offset, ty, origin, name, string_name })
     }
 
+    /// The [`TypePlan`] of the abbreviation whose specs start at `first`, if its layout allows
+    /// one; its reads are appended to `type_reads`.
+    fn type_plan(&mut self, first: usize) -> Option<TypePlan> {
+        let specs = self.specs.get(first..)?;
+        let sizes = self.sizes.get(first..)?;
+        let start = self.type_reads.len();
+        let mut string_name = false;
+        let mut anchor = Anchor::Start;
+        // `None` once a variable-size attribute has been passed: nothing after it has a place.
+        let mut offset = Some(0u16);
+        for (index, (spec, &size)) in specs.iter().zip(sizes).enumerate() {
+            // The first of a repeated attribute counts, as in the general reader.
+            let planned = self.type_reads.get(start..).unwrap_or_default();
+            if let Some(attr) = TypeAttr::of(spec.name()).filter(|a| planned.iter().all(|r| r.attr != *a)) {
+                let Some(at) = offset else {
+                    self.type_reads.truncate(start);
+                    return None;
+                };
+                self.type_reads.push(TypeRead { attr, place: Place { anchor, offset: at }, spec: *spec });
+            }
+            if index == 0 && spec.name() == constants::DW_AT_name && spec.form() == constants::DW_FORM_string
+            {
+                string_name = true;
+                (anchor, offset) = (Anchor::Name, Some(0));
+                continue;
+            }
+            offset = match size {
+                VARIABLE_FORM => None,
+                size => offset.and_then(|o| o.checked_add(u16::from(size))),
+            };
+        }
+        Some(TypePlan {
+            first: u32::try_from(start).ok()?,
+            reads: u32::try_from(self.type_reads.len() - start).ok()?,
+            string_name,
+        })
+    }
+
+    /// The type plan of an abbreviation and its reads, if it has one.
+    #[inline]
+    pub fn type_plan_of(&self, abbrev: &Abbrev) -> Option<(&TypePlan, &[TypeRead])> {
+        let plan = self.type_plans.get(abbrev.type_plan as usize)?;
+        let first = plan.first as usize;
+        Some((plan, self.type_reads.get(first..first + plan.reads as usize)?))
+    }
+
     /// The plan of a variable abbreviation, if it has one.
     #[inline]
     pub fn variable_plan(&self, abbrev: &Abbrev) -> Option<&VariablePlan> {
@@ -328,6 +441,22 @@ impl<'a> AbbrevTable<'a> {
         let specs = self.specs.get(range.clone()).unwrap_or_default();
         let sizes = self.sizes.get(range).unwrap_or_default();
         specs.iter().zip(sizes).map(|(spec, &size)| (spec, (size != VARIABLE_FORM).then_some(size)))
+    }
+
+    /// The offset in `bytes` just past the attributes of a DIE of `abbrev` that start at `pos`,
+    /// read straight from the bytes. `None` when this cannot tell (the DIE runs past the end, or
+    /// a rare form): then [`AbbrevTable::skip_attributes`] decides, with gimli's error if any.
+    #[inline]
+    pub fn skip_raw(&self, bytes: &[u8], mut pos: usize, abbrev: &Abbrev) -> Option<usize> {
+        if abbrev.step_count != 0 {
+            let start = abbrev.first_step as usize;
+            for &(before, form) in self.steps.get(start..start + abbrev.step_count as usize)? {
+                pos = pos.checked_add(before as usize)?;
+                pos = form::skip_variable_raw(bytes, pos, form)?;
+            }
+        }
+        let end = pos.checked_add(abbrev.tail as usize)?;
+        (end <= bytes.len()).then_some(end)
     }
 
     /// Skip the attributes of a DIE of `abbrev` whose attributes start at `input`.
@@ -401,6 +530,42 @@ mod tests {
         assert_eq!(long.ty, Some((Place { anchor: Anchor::Start, offset: 4 }, 4)));
         assert_eq!((long.location, long.tail), (Place { anchor: Anchor::Start, offset: 8 }, 0));
         assert!(plan(3).is_none());
+    }
+
+    #[test]
+    fn type_plans() {
+        let encoding = Encoding { format: Format::Dwarf32, version: 5, address_size: 4 };
+        // Code 1: member with name (strp), line (data1), type (ref4), location (data1);
+        // code 2: member with name (string), type (ref4), a repeated type (ref2);
+        // code 3: a block before the type: no plan.
+        let bytes = [
+            1, 0x0d, 0, 0x03, 0x0e, 0x3b, 0x0b, 0x49, 0x13, 0x38, 0x0b, 0, 0, //
+            2, 0x0d, 0, 0x03, 0x08, 0x49, 0x13, 0x49, 0x12, 0, 0, //
+            3, 0x0d, 0, 0x0a, 0x0a, 0x49, 0x13, 0, 0, 0,
+        ];
+        let table =
+            AbbrevTable::parse(EndianSlice::new(&bytes, RunTimeEndian::Little), encoding).expect("table");
+        let reads = |code| {
+            let (plan, reads) = table.type_plan_of(table.get(code).ok()?)?;
+            Some((plan.string_name, reads.iter().map(|r| (r.attr, r.place)).collect::<Vec<_>>()))
+        };
+        let at = |anchor, offset| Place { anchor, offset };
+        assert_eq!(
+            reads(1),
+            Some((
+                false,
+                vec![
+                    (TypeAttr::Name, at(Anchor::Start, 0)),
+                    (TypeAttr::Type, at(Anchor::Start, 5)),
+                    (TypeAttr::MemberLocation, at(Anchor::Start, 9)),
+                ]
+            ))
+        );
+        assert_eq!(
+            reads(2),
+            Some((true, vec![(TypeAttr::Name, at(Anchor::Start, 0)), (TypeAttr::Type, at(Anchor::Name, 0))]))
+        );
+        assert_eq!(reads(3), None);
     }
 
     #[test]

@@ -105,6 +105,88 @@ pub fn skip_variable(
     }
 }
 
+/// [`skip_variable`] on raw bytes for the forms compilers use: the offset past the attribute
+/// at `pos`. `None` for other forms and for an attribute that runs past the end.
+#[inline]
+pub fn skip_variable_raw(bytes: &[u8], pos: usize, form: constants::DwForm) -> Option<usize> {
+    match form {
+        constants::DW_FORM_exprloc | constants::DW_FORM_block => {
+            let (len, after) = uleb128_raw(bytes, pos)?;
+            let end = after.checked_add(usize::try_from(len).ok()?)?;
+            (end <= bytes.len()).then_some(end)
+        }
+        constants::DW_FORM_block1 => {
+            let end = pos.checked_add(1 + usize::from(*bytes.get(pos)?))?;
+            (end <= bytes.len()).then_some(end)
+        }
+        constants::DW_FORM_string => {
+            let rest = bytes.get(pos..)?;
+            rest.iter().position(|&b| b == 0).map(|nul| pos + nul + 1)
+        }
+        constants::DW_FORM_udata
+        | constants::DW_FORM_sdata
+        | constants::DW_FORM_ref_udata
+        | constants::DW_FORM_strx
+        | constants::DW_FORM_addrx
+        | constants::DW_FORM_loclistx
+        | constants::DW_FORM_rnglistx => {
+            // A LEB128 number ends at its first byte below 0x80.
+            let rest = bytes.get(pos..)?;
+            rest.iter().position(|&b| b < 0x80).map(|last| pos + last + 1)
+        }
+        _ => None,
+    }
+}
+
+/// An unsigned number of 1, 2, 4 or 8 bytes.
+#[inline]
+pub fn uint_raw(bytes: &[u8], endian: gimli::RunTimeEndian) -> Option<u64> {
+    let big = endian == gimli::RunTimeEndian::Big;
+    Some(match bytes.len() {
+        1 => u64::from(*bytes.first()?),
+        2 => {
+            let b = <[u8; 2]>::try_from(bytes).ok()?;
+            u64::from(if big { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) })
+        }
+        4 => {
+            let b = <[u8; 4]>::try_from(bytes).ok()?;
+            u64::from(if big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+        }
+        8 => {
+            let b = <[u8; 8]>::try_from(bytes).ok()?;
+            if big {
+                u64::from_be_bytes(b)
+            } else {
+                u64::from_le_bytes(b)
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// An unsigned LEB128 number at `pos` in `bytes` that fits 64 bits, and the offset after it.
+#[inline]
+pub fn uleb128_raw(bytes: &[u8], pos: usize) -> Option<(u64, usize)> {
+    let first = *bytes.get(pos)?;
+    if first < 0x80 {
+        return Some((u64::from(first), pos + 1));
+    }
+    let mut value = 0u64;
+    for (i, &byte) in bytes.get(pos..)?.iter().enumerate().take(10) {
+        let shift = 7 * i as u32;
+        let low = u64::from(byte & 0x7f);
+        // The tenth byte may only hold the top bit.
+        if shift == 63 && low > 1 {
+            return None;
+        }
+        value |= low << shift;
+        if byte < 0x80 {
+            return Some((value, pos + i + 1));
+        }
+    }
+    None
+}
+
 /// Read an unsigned LEB128 number. Almost every one in DWARF (codes, lengths, attribute names
 /// and forms) fits one byte, which this reads without gimli's general loop.
 #[inline]
@@ -472,6 +554,54 @@ mod tests {
                 let theirs = gimli_read(&DATA, encoding, spec, RunTimeEndian::Little).map(|(_, len)| len);
                 assert_eq!(ours, theirs, "{form} {encoding:?}");
             }
+        }
+    }
+
+    #[test]
+    fn raw_skipping_agrees_where_it_answers() {
+        let encoding = Encoding { format: Format::Dwarf32, version: 5, address_size: 4 };
+        let mut answered = 0;
+        // Every start and every truncation of the data, for every form.
+        for form in forms() {
+            for start in 0..DATA.len() {
+                for end in start..=DATA.len() {
+                    let bytes = &DATA[..end];
+                    let Some(raw) = skip_variable_raw(bytes, start, form) else { continue };
+                    let mut reader = EndianSlice::new(&bytes[start..], RunTimeEndian::Little);
+                    skip_variable(&mut reader, form, encoding).expect("the raw skip answered");
+                    assert_eq!(raw, end - reader.len(), "{form} at {start} of {end}");
+                    answered += 1;
+                }
+            }
+        }
+        assert!(answered > 1000);
+    }
+
+    #[test]
+    fn raw_numbers_agree_with_gimli() {
+        let cases: [&[u8]; 7] = [
+            &[0x05],
+            &[0x81, 0x01],
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02],
+            &[0x80, 0x80],
+            &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01],
+            &[],
+        ];
+        for bytes in cases {
+            let mut reader = EndianSlice::new(bytes, RunTimeEndian::Little);
+            let gimli = reader.read_uleb128().ok().map(|value| (value, bytes.len() - reader.len()));
+            // Where gimli fails the raw reader declines, and it answers every number that fits.
+            assert_eq!(uleb128_raw(bytes, 0), gimli, "{bytes:02x?}");
+        }
+        for endian in [RunTimeEndian::Little, RunTimeEndian::Big] {
+            let bytes = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0];
+            for size in [1, 2, 4, 8] {
+                let mut reader = EndianSlice::new(&bytes[..size], endian);
+                let gimli = reader.read_uint(size).expect("uint");
+                assert_eq!(uint_raw(&bytes[..size], endian), Some(gimli));
+            }
+            assert_eq!(uint_raw(&bytes[..3], endian), None);
         }
     }
 

@@ -16,8 +16,8 @@ use rustc_hash::FxHashMap;
 
 use crate::error::{DieLocation, Error, Result};
 
-pub use abbrev::Role;
 use abbrev::{Abbrev, AbbrevTable, Anchor, Place, VariablePlan};
+pub use abbrev::{Role, TypeAttr};
 pub(crate) use walk::static_address;
 pub use walk::{walk_unit, StructDef, StructSizes, Variable, WalkResult};
 
@@ -268,7 +268,15 @@ impl<'u, 'a> UnitDies<'u, 'a> {
     /// Advance `cursor` (just past `die`'s code) past its attributes.
     #[inline]
     pub fn skip_attributes(&self, cursor: &mut Cursor<'a>, die: &Die) -> gimli::Result<()> {
-        self.table.skip_attributes(cursor, &die.abbrev)
+        let bytes = self.entries.slice();
+        let at = bytes.len() - cursor.len();
+        match self.table.skip_raw(bytes, at, &die.abbrev).and_then(|end| bytes.get(end..)) {
+            Some(rest) => {
+                *cursor = EndianSlice::new(rest, cursor.endian());
+                Ok(())
+            }
+            None => self.table.skip_attributes(cursor, &die.abbrev),
+        }
     }
 
     /// The DIE at section offset `offset`.
@@ -313,6 +321,33 @@ impl<'u, 'a> UnitDies<'u, 'a> {
         }
         cursor.skip(pending).map_err(error)?;
         Ok(self.offset_of(&cursor))
+    }
+
+    /// Call `each` with the attributes type resolution reads ([`TypeAttr`]) of `die`, the first
+    /// of a repeated one only, when its abbreviation has a type plan: each read where the plan
+    /// puts it, the others not visited. `Ok(false)`: no plan, nothing read.
+    #[inline]
+    pub fn type_attributes(
+        &self,
+        die: &Die,
+        mut each: impl FnMut(TypeAttr, AttributeValue<Reader<'a>>),
+    ) -> Result<bool> {
+        let Some((plan, reads)) = self.table.type_plan_of(&die.abbrev) else {
+            return Ok(false);
+        };
+        let error = |source| self.error(die.offset, source);
+        let start = self.cursor_at(die.attrs).map_err(error)?;
+        let mut after_name = start;
+        if plan.string_name {
+            after_name.read_null_terminated_slice().map_err(error)?;
+        }
+        let encoding = self.encoding();
+        for read in reads {
+            let mut cursor = if read.place.anchor == Anchor::Start { start } else { after_name };
+            cursor.skip(usize::from(read.place.offset)).map_err(error)?;
+            each(read.attr, form::read(&mut cursor, read.spec, encoding).map_err(error)?);
+        }
+        Ok(true)
     }
 
     /// The attributes of a variable DIE the first pass reads, in one pass over them. Cheaper
@@ -434,6 +469,70 @@ impl<'u, 'a> UnitDies<'u, 'a> {
         Ok(self.offset_of(&cursor))
     }
 
+    /// Where the attributes of a planned variable lie, read straight from the unit's bytes: its
+    /// attributes start at `start` (an offset in the unit's DIE bytes). `None` when this cannot
+    /// tell (the DIE runs past the end): the general reader then gives the result or the error.
+    #[inline]
+    pub(crate) fn planned_layout(&self, plan: &VariablePlan, start: usize) -> Option<PlannedLayout> {
+        let bytes = self.entries.slice();
+        let after_name = match plan.string_name {
+            Some(offset) => {
+                let name = start.checked_add(usize::from(offset))?;
+                name + bytes.get(name..)?.iter().position(|&b| b == 0)? + 1
+            }
+            None => start,
+        };
+        let anchor = if plan.location.anchor == Anchor::Start { start } else { after_name };
+        let (len, expression) = form::uleb128_raw(bytes, anchor + usize::from(plan.location.offset))?;
+        let after_location = expression.checked_add(usize::try_from(len).ok()?)?;
+        let end = after_location.checked_add(usize::from(plan.tail))?;
+        (end <= bytes.len()).then_some(PlannedLayout { start, after_name, expression, after_location, end })
+    }
+
+    /// The location expression's bytes of a planned variable.
+    #[inline]
+    pub(crate) fn planned_location(&self, layout: &PlannedLayout) -> &'a [u8] {
+        self.entries.slice().get(layout.expression..layout.after_location).unwrap_or_default()
+    }
+
+    /// Name, type and origin of a planned variable; `None` when a reference leaves the unit
+    /// (the general reader then resolves it).
+    #[inline]
+    pub(crate) fn planned_references(
+        &self,
+        plan: &VariablePlan,
+        layout: &PlannedLayout,
+    ) -> Option<(Option<AttributeAt>, Option<DieRef>, Option<DieRef>)> {
+        let bytes = self.entries.slice();
+        let at = |place: Place| {
+            usize::from(place.offset)
+                + match place.anchor {
+                    Anchor::Start => layout.start,
+                    Anchor::Name => layout.after_name,
+                    Anchor::Location => layout.after_location,
+                }
+        };
+        let reference = |(place, size): (Place, u8)| {
+            let at = at(place);
+            let offset = form::uint_raw(bytes.get(at..at + usize::from(size))?, self.entries.endian())?;
+            let target = self.entry.start.checked_add(usize::try_from(offset).ok()?)?;
+            (target < self.entry.end).then_some(DieRef { sect: self.entry.sect, offset: target })
+        };
+        let ty = match plan.ty {
+            Some(ty) => Some(reference(ty)?),
+            None => None,
+        };
+        let origin = match plan.origin {
+            Some(origin) => Some(reference(origin)?),
+            None => None,
+        };
+        let name = plan.name.and_then(|(place, index)| {
+            let spec = self.table.spec(index)?;
+            Some(AttributeAt { offset: self.entries_start + at(place), spec })
+        });
+        Some((name, ty, origin))
+    }
+
     /// The value of the attribute at `at`, located earlier (by [`UnitDies::variable_attributes`]).
     pub fn attribute_at(&self, at: AttributeAt) -> Result<AttributeValue<Reader<'a>>> {
         let error = |source| self.error(at.offset, source);
@@ -514,6 +613,17 @@ pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 pub struct AttributeAt {
     offset: usize,
     spec: gimli::AttributeSpecification,
+}
+
+/// Where a planned variable's attributes lie: offsets into its unit's DIE bytes.
+pub(crate) struct PlannedLayout {
+    start: usize,
+    after_name: usize,
+    /// The location expression: from `expression` to `after_location`.
+    expression: usize,
+    after_location: usize,
+    /// Just past the DIE's attributes.
+    pub end: usize,
 }
 
 /// What [`UnitDies::variable_attributes`] reads.

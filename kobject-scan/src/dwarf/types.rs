@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 
 use gimli::{constants, AttributeValue, Operation};
 
-use super::{lossy, Die, DieRef, Dies, Reader, UnitDies};
+use super::{lossy, Die, DieRef, Dies, Reader, TypeAttr, UnitDies};
 use crate::error::{Error, Result};
 
 pub type TypeId = usize;
@@ -42,21 +42,15 @@ pub enum Shape<'a> {
     },
     Record {
         union: bool,
+        /// The members that hold an object somewhere inside (the others never matter).
         members: Vec<Member<'a>>,
         size: Option<u64>,
     },
     /// Dimensions outermost first; `bounded` is false when any bound is not a constant (its
     /// dimension then reads 0).
-    Array {
-        dims: Vec<u64>,
-        bounded: bool,
-        elem: TypeId,
-        size: Option<u64>,
-    },
+    Array { dims: Vec<u64>, bounded: bool, elem: TypeId, size: Option<u64> },
     /// Anything that cannot contain an object: base, pointer, enum, function types.
-    Leaf {
-        size: Option<u64>,
-    },
+    Leaf { size: Option<u64> },
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +96,30 @@ impl TypeAttrs<'_> {
 /// Read `die`'s attributes into `attrs`, replacing what it held.
 fn type_attrs<'a>(unit: &UnitDies<'_, 'a>, die: &Die, attrs: &mut TypeAttrs<'a>) -> Result<()> {
     attrs.clear();
+    let planned = unit.type_attributes(die, |attr, value| {
+        let slot = match attr {
+            TypeAttr::Name => &mut attrs.name,
+            TypeAttr::Type => &mut attrs.ty,
+            TypeAttr::Signature => &mut attrs.signature,
+            TypeAttr::ByteSize => &mut attrs.byte_size,
+            TypeAttr::Declaration => {
+                attrs.declaration = true;
+                return;
+            }
+            TypeAttr::BitSize => {
+                attrs.bit_size = true;
+                return;
+            }
+            TypeAttr::MemberLocation => &mut attrs.member_location,
+            TypeAttr::Count => &mut attrs.count,
+            TypeAttr::LowerBound => &mut attrs.lower_bound,
+            TypeAttr::UpperBound => &mut attrs.upper_bound,
+        };
+        *slot = Some(value);
+    })?;
+    if planned {
+        return Ok(());
+    }
     unit.attributes(
         die,
         |name| {
@@ -212,6 +230,12 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
         let Some(first) = die else {
             return Ok(self.push(Shape::Leaf { size: None }, false));
         };
+        // Most lookups are of types met before in the unit.
+        if let Some(&id) = self.memo.get(&first) {
+            if !matches!(self.nodes.get(id).map(|n| &n.shape), Some(Shape::Pending)) {
+                return Ok(id);
+            }
+        }
         if depth > MAX_DEPTH {
             return Err(Error::Unsupported {
                 at: units.location(first),
@@ -313,8 +337,7 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
                         let id = self.push(Shape::Pending, false);
                         self.memo.insert(die, id);
                         let members = self.members(unit, entry, depth)?;
-                        let contains =
-                            members.iter().any(|m| self.nodes.get(m.ty).is_some_and(|n| n.contains));
+                        let contains = !members.is_empty();
                         if let Some(node) = self.nodes.get_mut(id) {
                             *node = TypeNode {
                                 shape: Shape::Record {
@@ -370,13 +393,17 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
             if attrs.bit_size {
                 continue;
             }
+            let offset = member_location(unit, &child, attrs.member_location)?;
+            let ty = reference(unit, &child, attrs.ty)?;
+            let ty = self.resolve_at(ty, depth + 1)?;
+            // Only members holding an object matter; most hold none, and their names stay unread.
+            if !self.nodes.get(ty).is_some_and(|n| n.contains) {
+                continue;
+            }
             let name = match attrs.name {
                 Some(value) => Some(lossy(unit.string(value).map_err(|e| unit.error(child.offset, e))?)),
                 None => None,
             };
-            let offset = member_location(unit, &child, attrs.member_location)?;
-            let ty = reference(unit, &child, attrs.ty)?;
-            let ty = self.resolve_at(ty, depth + 1)?;
             members.push(Member { name, offset, ty });
         }
         Ok(members)

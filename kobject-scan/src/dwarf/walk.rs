@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use gimli::{constants, AttributeValue, Operation, Reader as _, ReaderOffset as _};
 use rustc_hash::FxHashMap;
 
-use super::{AttributeAt, DieRef, Reader, Role, UnitDies, VariableAttrs};
+use super::{form, AttributeAt, Die, DieRef, Reader, Role, UnitDies, VariableAttrs};
 use crate::error::Result;
 
 /// A variable DIE whose location is a static address (possibly 0: removed by the linker).
@@ -43,43 +43,96 @@ pub struct WalkResult {
 }
 
 /// Walk `unit`, appending to `out`. `tags` maps manifest struct tags to their index.
+///
+/// The loop works on the unit's bytes with plain offsets: nearly every DIE is skipped by
+/// adding its abbreviation's size, and nearly every variable read through its plan. Whatever
+/// that fast path cannot decide (a DIE running past the end, a rare form, a reference out of
+/// the unit) goes through the general reader, which gives the same result or gimli's error.
 pub fn walk_unit(
     unit: &UnitDies<'_, '_>,
     tags: &FxHashMap<&[u8], usize>,
     out: &mut WalkResult,
 ) -> Result<()> {
     let sect = unit.entry.sect;
-    let mut cursor = unit.first();
+    let table = &*unit.table;
+    let bytes = unit.entries.slice();
+    let base = unit.entries_start;
+    let address_size = unit.encoding().address_size;
+    let endian = unit.entries.endian();
     // Depth of the next DIE, and the enclosing subprograms with their depths.
     let mut depth: isize = 0;
     let mut scopes: Vec<(isize, DieRef)> = Vec::new();
-    while !cursor.is_empty() {
-        let at = unit.offset_of(&cursor);
-        let Some(die) = unit.read_die(&mut cursor).map_err(|e| unit.error(at, e))? else {
-            depth -= 1;
-            continue;
+    let mut pos = 0;
+    while let Some(&first) = bytes.get(pos) {
+        let offset = base + pos;
+        let (code, attrs) = match first {
+            0 => {
+                depth -= 1;
+                pos += 1;
+                continue;
+            }
+            1..0x80 => (u64::from(first), pos + 1),
+            _ => {
+                let mut cursor = unit.cursor_at(offset).map_err(|e| unit.error(offset, e))?;
+                let code = form::uleb128(&mut cursor).map_err(|e| unit.error(offset, e))?;
+                if code == 0 {
+                    depth -= 1;
+                    pos = unit.offset_of(&cursor) - base;
+                    continue;
+                }
+                (code, unit.offset_of(&cursor) - base)
+            }
         };
+        let abbrev = table.get(code).map_err(|e| unit.error(offset, e))?;
         while scopes.last().is_some_and(|&(d, _)| d >= depth) {
             scopes.pop();
         }
-        let here = DieRef { sect, offset: die.offset };
-        match die.abbrev.role {
+        let here = DieRef { sect, offset };
+        let die = || Die { offset, abbrev: *abbrev, attrs: base + attrs };
+        pos = match abbrev.role {
             Role::Variable => {
-                let mut attrs = VariableAttrs::default();
-                let end = unit.variable_attributes(&die, &mut attrs)?;
-                cursor = unit.cursor_at(end).map_err(|e| unit.error(die.offset, e))?;
-                if let Some(address) =
-                    attrs.location.map(|l| static_address(unit, die.offset, l)).transpose()?.flatten()
-                {
-                    out.variables.push(Variable {
-                        unit: unit.index,
-                        die: here,
-                        address,
-                        name: attrs.name,
-                        origin: attrs.origin,
-                        ty: attrs.ty,
-                        scope: scopes.last().map(|&(_, s)| s),
-                    });
+                let plan = table.variable_plan(abbrev);
+                let planned = plan.and_then(|plan| Some((plan, unit.planned_layout(plan, attrs)?)));
+                // Most variables are locals: their location alone settles them, and only static
+                // ones have their references read.
+                let fast = planned.as_ref().and_then(|(plan, layout)| {
+                    match quick_static_address(unit.planned_location(layout), address_size, endian)? {
+                        None => Some(Some(layout.end)),
+                        Some(address) => {
+                            let (name, ty, origin) = unit.planned_references(plan, layout)?;
+                            out.variables.push(Variable {
+                                unit: unit.index,
+                                die: here,
+                                address,
+                                name,
+                                origin,
+                                ty,
+                                scope: scopes.last().map(|&(_, s)| s),
+                            });
+                            Some(Some(layout.end))
+                        }
+                    }
+                });
+                match fast.flatten() {
+                    Some(end) => end,
+                    None => {
+                        let mut attrs = VariableAttrs::default();
+                        let end = unit.variable_attributes(&die(), &mut attrs)?;
+                        if let Some(address) =
+                            attrs.location.map(|l| static_address(unit, offset, l)).transpose()?.flatten()
+                        {
+                            out.variables.push(Variable {
+                                unit: unit.index,
+                                die: here,
+                                address,
+                                name: attrs.name,
+                                origin: attrs.origin,
+                                ty: attrs.ty,
+                                scope: scopes.last().map(|&(_, s)| s),
+                            });
+                        }
+                        end - base
+                    }
                 }
             }
             Role::Struct if !tags.is_empty() => {
@@ -87,7 +140,7 @@ pub fn walk_unit(
                 let mut size = None;
                 let mut declaration = false;
                 let end = unit.attributes(
-                    &die,
+                    &die(),
                     |name| {
                         matches!(
                             name,
@@ -103,29 +156,55 @@ pub fn walk_unit(
                         Ok(())
                     },
                 )?;
-                cursor = unit.cursor_at(end).map_err(|e| unit.error(die.offset, e))?;
                 if let (Some(name), false) = (name, declaration) {
-                    let name = unit.string(name).map_err(|e| unit.error(die.offset, e))?;
+                    let name = unit.string(name).map_err(|e| unit.error(offset, e))?;
                     if let (Some(&spec), Some(size)) = (tags.get(name), size) {
                         out.structs.entry((spec, size)).or_insert(StructDef { unit: unit.index, die: here });
                     }
                 }
+                end - base
             }
-            Role::Subprogram => {
-                unit.skip_attributes(&mut cursor, &die).map_err(|e| unit.error(die.offset, e))?;
-                if die.abbrev.has_children {
+            Role::Subprogram | Role::Struct | Role::Other => {
+                if abbrev.role == Role::Subprogram && abbrev.has_children {
                     scopes.push((depth, here));
                 }
+                match table.skip_raw(bytes, attrs, abbrev) {
+                    Some(end) => end,
+                    None => {
+                        let mut cursor = unit.cursor_at(base + attrs).map_err(|e| unit.error(offset, e))?;
+                        table.skip_attributes(&mut cursor, abbrev).map_err(|e| unit.error(offset, e))?;
+                        unit.offset_of(&cursor) - base
+                    }
+                }
             }
-            Role::Struct | Role::Other => {
-                unit.skip_attributes(&mut cursor, &die).map_err(|e| unit.error(die.offset, e))?
-            }
-        }
-        if die.abbrev.has_children {
+        };
+        if abbrev.has_children {
             depth += 1;
         }
     }
     Ok(())
+}
+
+/// [`static_address`] for the two expressions nearly every variable has, `DW_OP_addr` alone
+/// and `DW_OP_fbreg` (a local): `Some(answer)`, or `None` for the general evaluation.
+#[inline]
+fn quick_static_address(
+    expression: &[u8],
+    address_size: u8,
+    endian: gimli::RunTimeEndian,
+) -> Option<Option<u64>> {
+    match expression {
+        [op, address @ ..]
+            if *op == constants::DW_OP_addr.0 && address.len() == usize::from(address_size) =>
+        {
+            (address_size == 4 || address_size == 8).then(|| form::uint_raw(address, endian))?.map(Some)
+        }
+        // The offset is a signed LEB128 number; ending within 9 bytes, it is a valid one.
+        [op, offset @ ..] if *op == constants::DW_OP_fbreg.0 => {
+            offset.iter().take(9).any(|&b| b < 0x80).then_some(None)
+        }
+        _ => None,
+    }
 }
 
 /// The static address a location expression denotes: `DW_OP_addr`/`DW_OP_addrx`, optionally
@@ -199,7 +278,7 @@ fn evaluate<R: gimli::Reader>(
 
 #[cfg(test)]
 mod tests {
-    use super::evaluate;
+    use super::{evaluate, quick_static_address};
     use gimli::{EndianSlice, LittleEndian};
 
     fn eval(bytes: &[u8], address_size: u8) -> Option<u64> {
@@ -235,6 +314,36 @@ mod tests {
         assert_eq!(eval(&[ADDR, 0x10, 0x20, 0, 0, CONSTU, 0x04], 4), None);
         assert_eq!(eval(&[CONSTU, 0x04, PLUS], 4), None);
         assert_eq!(eval(&[], 4), None);
+    }
+
+    #[test]
+    fn quick_answers_agree_with_the_evaluation() {
+        use gimli::RunTimeEndian;
+        let cases: [&[u8]; 9] = [
+            &[ADDR, 0x10, 0x20, 0, 0],
+            &[ADDR, 0x10, 0x20, 0, 0, 0, 0, 0, 0],
+            &[ADDR, 0x10, 0x20, 0, 0, PLUS_UCONST, 0x08],
+            &[FBREG, 0x70],
+            &[FBREG, 0x80, 0x7f],
+            &[FBREG, 0x80],
+            &[FBREG, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00],
+            &[ADDRX, 0x02],
+            &[],
+        ];
+        let mut answered = 0;
+        for bytes in cases {
+            for address_size in [4, 8] {
+                for endian in [RunTimeEndian::Little, RunTimeEndian::Big] {
+                    let Some(quick) = quick_static_address(bytes, address_size, endian) else { continue };
+                    let encoding =
+                        gimli::Encoding { format: gimli::Format::Dwarf32, version: 5, address_size };
+                    let expression = gimli::Expression(EndianSlice::new(bytes, endian));
+                    assert_eq!(Ok(quick), evaluate(expression, encoding, |_| Ok(0)), "{bytes:02x?}");
+                    answered += 1;
+                }
+            }
+        }
+        assert_eq!(answered, 4 * 2 + 2 * 2);
     }
 
     #[test]
