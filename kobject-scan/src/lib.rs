@@ -39,7 +39,8 @@ pub use error::{Error, Result};
 pub use manifest::Manifest;
 pub use model::{Inventory, Kind, Object, Reason, Rejected};
 
-use dwarf::{Dies, Reader, Units};
+use dwarf::types::TypeId;
+use dwarf::{DieRef, Dies, Reader, Units};
 use gimli::RunTimeEndian;
 use rustc_hash::FxHashMap;
 
@@ -138,12 +139,21 @@ fn scan_units(
         dwarf::walk_unit(&unit, &index.tags, &mut walked)?;
         // Types are resolved per unit: most are defined in it, and memory stays one unit's.
         types.clear();
+        // Neighbouring variables often share a type (`int a, b, c;`): the last one is remembered.
+        let mut last: Option<(DieRef, TypeId)> = None;
         for var in &walked.variables {
             let ty = match var.ty {
                 Some(ty) => Some(ty),
                 None => dies.name_and_type(None, None, var.origin)?.1,
             };
-            let id = types.resolve(ty)?;
+            let id = match (ty, last) {
+                (Some(ty), Some((die, id))) if die == ty => id,
+                _ => {
+                    let id = types.resolve(ty)?;
+                    last = ty.map(|ty| (ty, id));
+                    id
+                }
+            };
             if types.node(id).is_some_and(|n| n.contains) {
                 collect::Enumerator::new(&types, manifest, &mut found, &mut path)
                     .variable(&dies, &unit, var, id)?;

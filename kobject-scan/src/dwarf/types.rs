@@ -182,6 +182,8 @@ pub struct Types<'d, 'u, 'a> {
     api_members: &'d [Option<&'d [u8]>],
     nodes: Vec<TypeNode<'a>>,
     memo: FxHashMap<DieRef, TypeId>,
+    /// Scratch for [`Types::resolve_at`]'s typedef/qualifier chains.
+    chain: Vec<DieRef>,
 }
 
 impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
@@ -190,7 +192,7 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
         tags: &'d FxHashMap<&'d [u8], usize>,
         api_members: &'d [Option<&'d [u8]>],
     ) -> Self {
-        Types { dies, tags, api_members, nodes: Vec::new(), memo: FxHashMap::default() }
+        Types { dies, tags, api_members, nodes: Vec::new(), memo: FxHashMap::default(), chain: Vec::new() }
     }
 
     /// Forget every resolved type, keeping the memory for the next unit's.
@@ -243,7 +245,9 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
             });
         }
         // Follow typedef and qualifier chains iteratively, then memoise every link.
-        let mut chain = Vec::new();
+        // The scratch list of links, taken for the duration (a nested resolution starts its own).
+        let mut chain = std::mem::take(&mut self.chain);
+        chain.clear();
         let mut current = first;
         let mut attrs = TypeAttrs::default();
         let id = loop {
@@ -282,9 +286,10 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
                 _ => break self.build(current, &unit, &entry, &attrs, depth)?,
             }
         };
-        for link in chain {
+        for &link in &chain {
             self.memo.insert(link, id);
         }
+        self.chain = chain;
         Ok(id)
     }
 
