@@ -95,6 +95,18 @@ impl Found {
     }
 }
 
+/// A kernel-object type about to be recorded, with what every element of an array of it shares.
+struct Entry {
+    /// Index into the manifest's types. The manifest has at most u16::MAX types (checked when
+    /// it is parsed).
+    spec: u16,
+    kind: Kind,
+    size: Option<u64>,
+    /// Why the candidates are not objects, if already known (`UnknownSize` for no size).
+    problem: Option<Reason>,
+    api_offset: Option<u64>,
+}
+
 pub struct Enumerator<'t, 'd, 'u, 'a> {
     types: &'t Types<'d, 'u, 'a>,
     manifest: &'t Manifest,
@@ -135,22 +147,27 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         Error::TooManyCandidates { limit: CANDIDATE_LIMIT, at: self.at }
     }
 
-    fn push(
-        &mut self,
+    /// The entry for manifest type `spec`; `None` for an index outside the manifest.
+    fn entry(
+        &self,
         spec: usize,
-        address: u64,
         size: Option<u64>,
         problem: Option<Reason>,
         api_offset: Option<u64>,
-    ) -> Result<()> {
-        let Some(ty) = self.manifest.types.get(spec) else {
-            return Ok(());
-        };
-        if ty.kind == Kind::DriverApi {
-            if problem != Some(Reason::AddressZero) {
+    ) -> Option<Entry> {
+        let kind = self.manifest.types.get(spec)?.kind;
+        let problem = problem.or_else(|| size.is_none().then_some(Reason::UnknownSize));
+        Some(Entry { spec: spec as u16, kind, size, problem, api_offset })
+    }
+
+    /// Record a candidate (or a driver API instance) of `entry` at `address`, named by the path.
+    fn push(&mut self, entry: &Entry, address: u64) -> Result<()> {
+        if entry.kind == Kind::DriverApi {
+            if entry.problem != Some(Reason::AddressZero) {
+                let type_name = self.manifest.types.get(usize::from(entry.spec)).map(|t| t.tag.clone());
                 self.found.driver_apis.push(DriverApi {
                     address,
-                    type_name: ty.tag.clone(),
+                    type_name: type_name.unwrap_or_default(),
                     symbol: self.path.clone(),
                 });
             }
@@ -164,26 +181,33 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         }
         let index = found.candidates.len() as u32;
         let mut flags = 0;
-        let problem = problem.or_else(|| size.is_none().then_some(Reason::UnknownSize));
-        if let Some(problem) = problem {
-            found.problems.push((index, problem));
+        if let Some(problem) = &entry.problem {
+            found.problems.push((index, problem.clone()));
             flags |= HAS_PROBLEM;
         }
-        if let Some(offset) = api_offset {
+        if let Some(offset) = entry.api_offset {
             found.api_offsets.push((index, offset));
             flags |= HAS_API_OFFSET;
         }
         found.candidates.push(Candidate {
             address,
-            size: size.unwrap_or(0),
+            size: entry.size.unwrap_or(0),
             symbol: found.symbols.len() as u32,
-            // The manifest has at most u16::MAX types (checked when it is parsed).
-            spec: spec as u16,
+            spec: entry.spec,
             flags,
         });
         found.symbols.push_str(self.path);
         found.symbols.push('\0');
         Ok(())
+    }
+
+    /// Room for `count` more candidates named by the path plus a few characters: the final
+    /// sizes of an array's candidates are known before its elements are pushed one by one.
+    fn reserve(&mut self, count: u64) {
+        let count = usize::try_from(count).unwrap_or(0);
+        let per_symbol = self.path.len() + INDEX_TEXT_ESTIMATE;
+        self.found.candidates.reserve(count);
+        self.found.symbols.reserve(count.saturating_mul(per_symbol));
     }
 
     /// The first manifest type inside `id`, to label a rejection that covers a whole array.
@@ -197,8 +221,8 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
     }
 
     fn reject_whole(&mut self, id: TypeId, address: u64, reason: Reason) -> Result<()> {
-        match self.first_spec(id) {
-            Some(spec) => self.push(spec, address, self.types.size(id), Some(reason), None),
+        match self.first_spec(id).and_then(|spec| self.entry(spec, self.types.size(id), Some(reason), None)) {
+            Some(entry) => self.push(&entry, address),
             None => Ok(()),
         }
     }
@@ -228,8 +252,10 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         };
         match &node.shape {
             Shape::Kobject { spec, size, api_offset, .. } => {
-                let problem = why(self);
-                self.push(*spec, address, *size, problem, *api_offset)
+                match self.entry(*spec, *size, why(self), *api_offset) {
+                    Some(entry) => self.push(&entry, address),
+                    None => Ok(()),
+                }
             }
             Shape::Record { union, members, .. } => {
                 let here = self.path.len();
@@ -257,57 +283,36 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
                 let Some(elem_size) = types.size(elem) else {
                     return self.reject_whole(id, address, Reason::UnknownSize);
                 };
-                let stack = match types.node(elem).map(|n| &n.shape) {
-                    Some(Shape::Kobject { spec, .. })
-                        if self.manifest.types.get(*spec).map(|t| t.kind) == Some(Kind::Stack) =>
-                    {
-                        Some(*spec)
-                    }
-                    _ => None,
-                };
-                match stack {
-                    // The innermost dimension is the stack; outer ones enumerate stacks.
-                    Some(spec) => {
-                        let (outer, stack_len) = match dims.split_last() {
-                            Some((last, outer)) => (outer, *last),
-                            None => (&[][..], 1),
+                match types.node(elem).map(|n| &n.shape) {
+                    Some(&Shape::Kobject { spec, size, api_offset, .. }) => {
+                        let stack = self.manifest.types.get(spec).is_some_and(|t| t.kind == Kind::Stack);
+                        // The innermost dimension is the stack; outer ones enumerate stacks.
+                        let (dims, entry, stride) = if stack {
+                            let (outer, stack_len) = match dims.split_last() {
+                                Some((last, outer)) => (outer, *last),
+                                None => (&[][..], 1),
+                            };
+                            let stack_size = stack_len.checked_mul(elem_size);
+                            (outer, self.entry(spec, stack_size, why(self), None), stack_size.unwrap_or(0))
+                        } else {
+                            // An array of objects, the common case, without the descent per element.
+                            (&dims[..], self.entry(spec, size, why(self), api_offset), elem_size)
                         };
-                        let stack_size = stack_len.checked_mul(elem_size);
-                        let stride = stack_size.unwrap_or(0);
-                        self.each_index(outer, |this, flat| {
-                            let problem = why(this);
-                            this.push(
-                                spec,
-                                address.wrapping_add(flat.wrapping_mul(stride)),
-                                stack_size,
-                                problem,
-                                None,
-                            )
+                        let Some(entry) = entry else {
+                            return Ok(());
+                        };
+                        self.each_index(dims, true, |this, flat| {
+                            this.push(&entry, address.wrapping_add(flat.wrapping_mul(stride)))
                         })
                     }
-                    None => match types.node(elem).map(|n| &n.shape) {
-                        // An array of objects, the common case, without the descent per element.
-                        Some(&Shape::Kobject { spec, size, api_offset, .. }) => {
-                            let problem = why(self);
-                            self.each_index(dims, |this, flat| {
-                                this.push(
-                                    spec,
-                                    address.wrapping_add(flat.wrapping_mul(elem_size)),
-                                    size,
-                                    problem.clone(),
-                                    api_offset,
-                                )
-                            })
-                        }
-                        _ => self.each_index(dims, |this, flat| {
-                            this.enumerate(
-                                elem,
-                                address.wrapping_add(flat.wrapping_mul(elem_size)),
-                                union_at,
-                                problem,
-                            )
-                        }),
-                    },
+                    _ => self.each_index(dims, false, |this, flat| {
+                        this.enumerate(
+                            elem,
+                            address.wrapping_add(flat.wrapping_mul(elem_size)),
+                            union_at,
+                            problem,
+                        )
+                    }),
                 }
             }
             Shape::Leaf { .. } | Shape::Pending => Ok(()),
@@ -315,59 +320,102 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
     }
 
     /// Call `f` for each index tuple of `dims` in row-major order with the flat index, the
-    /// path extended by `[i][j]…`.
-    fn each_index(&mut self, dims: &[u64], mut f: impl FnMut(&mut Self, u64) -> Result<()>) -> Result<()> {
+    /// path extended by `[i][j]…`. `one_each`: `f` pushes one candidate per call.
+    fn each_index(
+        &mut self,
+        dims: &[u64],
+        one_each: bool,
+        mut f: impl FnMut(&mut Self, u64) -> Result<()>,
+    ) -> Result<()> {
         let room = CANDIDATE_LIMIT.saturating_sub(self.found.candidates.len()) as u64;
         let total = dims
             .iter()
             .try_fold(1u64, |acc, d| acc.checked_mul(*d))
             .filter(|&t| t <= room)
             .ok_or_else(|| self.limit_error())?;
+        if total == 0 {
+            return Ok(());
+        }
+        if one_each {
+            self.reserve(total);
+        }
         let here = self.path.len();
-        // The odometer; real arrays have a few dimensions.
-        let mut inline = [0u64; 8];
+        // The odometer: per dimension its index and where its `[i]` starts in the path. Real
+        // arrays have a few dimensions.
+        let mut inline = [(0u64, 0usize); 8];
         let mut spilled = Vec::new();
-        let index = match inline.get_mut(..dims.len()) {
-            Some(index) => index,
+        let odometer = match inline.get_mut(..dims.len()) {
+            Some(odometer) => odometer,
             None => {
-                spilled.resize(dims.len(), 0);
-                &mut spilled[..]
+                spilled.resize(dims.len(), (0, 0));
+                spilled.as_mut_slice()
             }
         };
+        for (_, start) in odometer.iter_mut() {
+            *start = self.path.len();
+            push_index(self.path, 0);
+        }
+        let mut end = self.path.len();
         for flat in 0..total {
-            for &i in index.iter() {
-                push_index(self.path, i);
-            }
             let result = f(self, flat);
-            self.path.truncate(here);
+            self.path.truncate(end);
             result?;
-            // Odometer increment, innermost dimension fastest.
-            for (i, d) in index.iter_mut().zip(dims).rev() {
+            if flat + 1 == total {
+                break;
+            }
+            // Odometer increment, innermost dimension fastest; `from` is the outermost that
+            // changed. Only the path's text from there on is rewritten.
+            let mut from = 0;
+            for (k, ((i, _), d)) in odometer.iter_mut().zip(dims).enumerate().rev() {
+                from = k;
                 *i += 1;
                 if *i < *d {
                     break;
                 }
                 *i = 0;
             }
+            let rest = odometer.get_mut(from..).unwrap_or_default();
+            match rest {
+                // Only the innermost index's last digit changes (nine steps in ten).
+                [(i, _)] if *i % 10 != 0 => {
+                    self.path.truncate(end - 2);
+                    self.path.push(char::from(b'0' + (*i % 10) as u8));
+                    self.path.push(']');
+                }
+                _ => {
+                    self.path.truncate(rest.first().map_or(end, |&(_, start)| start));
+                    for (i, start) in rest.iter_mut() {
+                        *start = self.path.len();
+                        push_index(self.path, *i);
+                    }
+                    end = self.path.len();
+                }
+            }
         }
+        self.path.truncate(here);
         Ok(())
     }
 }
 
-/// Append `[i]` to `path` (hot: one call per array element holding an object).
+/// Bytes per symbol beyond the array's path, to reserve room: one index and the NUL.
+const INDEX_TEXT_ESTIMATE: usize = 6;
+
+/// Append `[i]` to `path`.
 fn push_index(path: &mut String, mut i: u64) {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     loop {
         start -= 1;
-        digits[start] = b'0' + (i % 10) as u8;
+        if let Some(digit) = digits.get_mut(start) {
+            *digit = b'0' + (i % 10) as u8;
+        }
         i /= 10;
         if i == 0 {
             break;
         }
     }
     path.push('[');
-    for &d in &digits[start..] {
+    for &d in digits.get(start..).unwrap_or_default() {
         path.push(char::from(d));
     }
     path.push(']');
