@@ -3,7 +3,6 @@
 //! thread indices).
 
 use std::cmp::Reverse;
-use std::collections::binary_heap::PeekMut;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::num::NonZeroU64;
 
@@ -36,9 +35,129 @@ struct Candidate {
     flags: u8,
 }
 
+/// A list grown in chunks, each at least twice the last, so growth never copies what is
+/// stored (a `Vec` copies everything on each doubling); the join copies each element once.
+#[derive(Debug, Default)]
+struct Chunked<B> {
+    full: Vec<B>,
+    /// Elements in `full`.
+    full_len: usize,
+    last: B,
+}
+
+/// What [`Chunked`] stores in: `Vec` or `String`.
+trait Buffer: Default {
+    fn len(&self) -> usize;
+    fn capacity(&self) -> usize;
+    fn with_capacity(capacity: usize) -> Self;
+}
+
+impl<T> Buffer for Vec<T> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn capacity(&self) -> usize {
+        Vec::capacity(self)
+    }
+    fn with_capacity(capacity: usize) -> Self {
+        Vec::with_capacity(capacity)
+    }
+}
+
+impl Buffer for String {
+    fn len(&self) -> usize {
+        String::len(self)
+    }
+    fn capacity(&self) -> usize {
+        String::capacity(self)
+    }
+    fn with_capacity(capacity: usize) -> Self {
+        String::with_capacity(capacity)
+    }
+}
+
+/// Elements in a first chunk: small parts stay small.
+const FIRST_CHUNK: usize = 256;
+
+impl<B: Buffer> Chunked<B> {
+    fn len(&self) -> usize {
+        self.full_len + self.last.len()
+    }
+
+    /// The chunk to append `need` elements to.
+    fn room(&mut self, need: usize) -> &mut B {
+        if self.last.capacity() - self.last.len() < need {
+            let capacity = (self.last.capacity() * 2).max(need).max(FIRST_CHUNK);
+            let full = std::mem::replace(&mut self.last, B::with_capacity(capacity));
+            if full.len() > 0 {
+                self.full_len += full.len();
+                self.full.push(full);
+            }
+        }
+        &mut self.last
+    }
+
+    fn chunks(self) -> impl Iterator<Item = B> {
+        self.full.into_iter().chain(std::iter::once(self.last))
+    }
+}
+
 /// Candidates found in some units, before the rules.
 #[derive(Debug, Default)]
 pub struct Found {
+    candidates: Chunked<Vec<Candidate>>,
+    /// Every candidate's symbol path followed by a NUL, in candidate order; a path never spans
+    /// two chunks, so offsets count through the chunks as if they were one string.
+    symbols: Chunked<String>,
+    /// Candidates already known not to be objects (index into `candidates`, ascending).
+    problems: Vec<(u32, Reason)>,
+    /// Devices: offset of the API pointer in the device struct (index into `candidates`).
+    api_offsets: Vec<(u32, u64)>,
+    driver_apis: Vec<DriverApi>,
+}
+
+impl Found {
+    /// Join parts in order, allocating the result exactly once.
+    pub fn join(parts: Vec<Found>) -> Joined {
+        let mut joined = Joined {
+            candidates: Vec::with_capacity(parts.iter().map(|p| p.candidates.len()).sum()),
+            symbols: String::with_capacity(parts.iter().map(|p| p.symbols.len()).sum()),
+            problems: Vec::new(),
+            api_offsets: Vec::new(),
+            driver_apis: Vec::new(),
+        };
+        for part in parts {
+            let base = joined.candidates.len() as u32;
+            let text_base = joined.symbols.len() as u32;
+            for chunk in part.symbols.chunks() {
+                joined.symbols.push_str(&chunk);
+            }
+            for chunk in part.candidates.chunks() {
+                joined.candidates.extend(chunk.into_iter().map(|mut c| {
+                    c.symbol += text_base;
+                    c
+                }));
+            }
+            joined.problems.extend(part.problems.into_iter().map(|(i, r)| (i + base, r)));
+            joined.api_offsets.extend(part.api_offsets.into_iter().map(|(i, o)| (i + base, o)));
+            joined.driver_apis.extend(part.driver_apis);
+        }
+        joined
+    }
+
+    /// Give back growth slack: parts wait for the join next to each other, and the slack of
+    /// all of them together would make the join the scan's memory peak.
+    pub fn shrink_to_fit(&mut self) {
+        self.candidates.last.shrink_to_fit();
+        self.symbols.last.shrink_to_fit();
+        self.problems.shrink_to_fit();
+        self.api_offsets.shrink_to_fit();
+    }
+}
+
+/// Every part's candidates in one piece, for the rules.
+#[derive(Debug)]
+pub struct Joined {
     candidates: Vec<Candidate>,
     /// Every candidate's symbol path followed by a NUL, in candidate order.
     symbols: String,
@@ -49,50 +168,9 @@ pub struct Found {
     driver_apis: Vec<DriverApi>,
 }
 
-impl Found {
-    /// Join parts in order, allocating the result exactly once.
-    pub fn join(parts: Vec<Found>) -> Found {
-        let mut joined = Found::default();
-        joined.candidates.reserve_exact(parts.iter().map(|p| p.candidates.len()).sum());
-        joined.symbols.reserve_exact(parts.iter().map(|p| p.symbols.len()).sum());
-        for part in parts {
-            joined.append(part);
-        }
-        joined
-    }
-
-    /// Give back growth slack: parts wait for the join next to each other, and the slack of
-    /// all of them together would make the join the scan's memory peak.
-    pub fn shrink_to_fit(&mut self) {
-        self.candidates.shrink_to_fit();
-        self.symbols.shrink_to_fit();
-        self.problems.shrink_to_fit();
-        self.api_offsets.shrink_to_fit();
-    }
-
-    /// Append `other`, keeping its order after ours.
-    fn append(&mut self, other: Found) {
-        let base = self.candidates.len() as u32;
-        let text_base = self.symbols.len() as u32;
-        self.symbols.push_str(&other.symbols);
-        self.candidates.extend(other.candidates.into_iter().map(|mut c| {
-            c.symbol += text_base;
-            c
-        }));
-        self.problems.extend(other.problems.into_iter().map(|(i, r)| (i + base, r)));
-        self.api_offsets.extend(other.api_offsets.into_iter().map(|(i, o)| (i + base, o)));
-        self.driver_apis.extend(other.driver_apis);
-    }
-
-    /// Where candidate `index`'s symbol lies in `symbols`.
-    fn symbol(&self, index: usize) -> SymbolRef {
-        SymbolRef { start: self.candidates.get(index).map_or(0, |c| c.symbol) }
-    }
-
-    /// The entry for candidate `index` in a list sorted by index.
-    fn lookup<T>(list: &[(u32, T)], index: u32) -> Option<&T> {
-        list.binary_search_by_key(&index, |(i, _)| *i).ok().and_then(|at| list.get(at)).map(|(_, v)| v)
-    }
+/// The entry for candidate `index` in a list sorted by index.
+fn lookup<T>(list: &[(u32, T)], index: u32) -> Option<&T> {
+    list.binary_search_by_key(&index, |(i, _)| *i).ok().and_then(|at| list.get(at)).map(|(_, v)| v)
 }
 
 /// A kernel-object type about to be recorded, with what every element of an array of it shares.
@@ -189,25 +267,18 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
             found.api_offsets.push((index, offset));
             flags |= HAS_API_OFFSET;
         }
-        found.candidates.push(Candidate {
+        let symbol = found.symbols.len() as u32;
+        found.candidates.room(1).push(Candidate {
             address,
             size: entry.size.unwrap_or(0),
-            symbol: found.symbols.len() as u32,
+            symbol,
             spec: entry.spec,
             flags,
         });
-        found.symbols.push_str(self.path);
-        found.symbols.push('\0');
+        let symbols = found.symbols.room(self.path.len() + 1);
+        symbols.push_str(self.path);
+        symbols.push('\0');
         Ok(())
-    }
-
-    /// Room for `count` more candidates named by the path plus a few characters: the final
-    /// sizes of an array's candidates are known before its elements are pushed one by one.
-    fn reserve(&mut self, count: u64) {
-        let count = usize::try_from(count).unwrap_or(0);
-        let per_symbol = self.path.len() + INDEX_TEXT_ESTIMATE;
-        self.found.candidates.reserve(count);
-        self.found.symbols.reserve(count.saturating_mul(per_symbol));
     }
 
     /// The first manifest type inside `id`, to label a rejection that covers a whole array.
@@ -301,11 +372,11 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
                         let Some(entry) = entry else {
                             return Ok(());
                         };
-                        self.each_index(dims, true, |this, flat| {
+                        self.each_index(dims, |this, flat| {
                             this.push(&entry, address.wrapping_add(flat.wrapping_mul(stride)))
                         })
                     }
-                    _ => self.each_index(dims, false, |this, flat| {
+                    _ => self.each_index(dims, |this, flat| {
                         this.enumerate(
                             elem,
                             address.wrapping_add(flat.wrapping_mul(elem_size)),
@@ -320,13 +391,8 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
     }
 
     /// Call `f` for each index tuple of `dims` in row-major order with the flat index, the
-    /// path extended by `[i][j]…`. `one_each`: `f` pushes one candidate per call.
-    fn each_index(
-        &mut self,
-        dims: &[u64],
-        one_each: bool,
-        mut f: impl FnMut(&mut Self, u64) -> Result<()>,
-    ) -> Result<()> {
+    /// path extended by `[i][j]…`.
+    fn each_index(&mut self, dims: &[u64], mut f: impl FnMut(&mut Self, u64) -> Result<()>) -> Result<()> {
         let room = CANDIDATE_LIMIT.saturating_sub(self.found.candidates.len()) as u64;
         let total = dims
             .iter()
@@ -335,9 +401,6 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
             .ok_or_else(|| self.limit_error())?;
         if total == 0 {
             return Ok(());
-        }
-        if one_each {
-            self.reserve(total);
         }
         let here = self.path.len();
         // The odometer: per dimension its index and where its `[i]` starts in the path. Real
@@ -397,9 +460,6 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
     }
 }
 
-/// Bytes per symbol beyond the array's path, to reserve room: one index and the NUL.
-const INDEX_TEXT_ESTIMATE: usize = 6;
-
 /// Append `[i]` to `path`.
 fn push_index(path: &mut String, mut i: u64) {
     let mut digits = [0u8; 20];
@@ -454,21 +514,22 @@ pub fn build_inventory(
     image: &Image<'_>,
     dies: &Dies<'_, '_>,
     manifest: &Manifest,
-    mut found: Found,
+    found: Joined,
     structs: &StructSizes,
 ) -> Result<Inventory> {
     let mut notes = Vec::new();
     let types = type_sizes(dies, manifest, structs, &mut notes);
+    let Joined { candidates, symbols, problems, api_offsets, driver_apis } = found;
 
     // Driver API instances by address (the first found wins; duplicates are one instance).
     let mut apis: BTreeMap<u64, DriverApi> = BTreeMap::new();
-    for api in std::mem::take(&mut found.driver_apis) {
+    for api in driver_apis {
         apis.entry(api.address).or_insert(api);
     }
     let api_spec: HashMap<&str, u16> =
         manifest.types.iter().enumerate().map(|(i, t)| (t.tag.as_str(), i as u16)).collect();
 
-    let order = address_order(&found.candidates);
+    let order = address_order(&candidates);
 
     let sections = image.sections();
     // Per section: may ordinary objects / stacks live there? Computed once per section.
@@ -476,9 +537,9 @@ pub fn build_inventory(
     let mut rejected = Vec::new();
     let mut objects = Vec::with_capacity(order.len());
     let mut last_section = None;
-    for &index in &order {
-        let Some(&candidate) = found.candidates.get(index as usize) else { continue };
-        let kind = manifest.types.get(usize::from(candidate.spec)).map_or(Kind::Object, |t| t.kind);
+    for index in order {
+        let Some(&candidate) = candidates.get(index as usize) else { continue };
+        let kind = types.get(usize::from(candidate.spec)).map_or(Kind::Object, |t| t.kind);
         let mut object = Object {
             address: candidate.address,
             size: candidate.size,
@@ -488,18 +549,12 @@ pub fn build_inventory(
             struct_index: candidate.spec,
             kind,
             section: 0,
-            symbol: found.symbol(index as usize),
+            symbol: SymbolRef { start: candidate.symbol },
         };
-        let mut problem = if candidate.flags & HAS_PROBLEM != 0 {
-            Found::lookup(&found.problems, index).cloned()
-        } else {
-            None
-        };
-        let api_offset = if candidate.flags & HAS_API_OFFSET != 0 {
-            Found::lookup(&found.api_offsets, index).copied()
-        } else {
-            None
-        };
+        let mut problem =
+            if candidate.flags & HAS_PROBLEM != 0 { lookup(&problems, index).cloned() } else { None };
+        let api_offset =
+            if candidate.flags & HAS_API_OFFSET != 0 { lookup(&api_offsets, index).copied() } else { None };
         if problem == Some(Reason::UnknownSize) {
             // Declared-only in its unit: another unit may define the type.
             if let Some(size) = types.get(usize::from(object.type_index)).and_then(|t| t.size) {
@@ -507,10 +562,9 @@ pub fn build_inventory(
                 problem = None;
             }
         }
-        let section = image.section_containing_near(object.address, object.size, last_section);
+        let section = image.section_containing_after(object.address, object.size, &mut last_section);
         if let Some(s) = section {
             object.section = s as u32;
-            last_section = Some(s);
         }
         let reason = problem.or_else(|| match section {
             None => Some(Reason::NoSection),
@@ -545,12 +599,10 @@ pub fn build_inventory(
             }
         });
         match reason {
-            Some(reason) => rejected.push(reject(&object, text(&found.symbols, &object), &types, reason)),
+            Some(reason) => rejected.push(reject(&object, text(&symbols, &object), &types, reason)),
             None => objects.push(object),
         }
     }
-    drop(order);
-    let Found { candidates, symbols, .. } = found;
     drop(candidates);
     let text = |o: &Object| text(&symbols, o);
 
@@ -594,30 +646,36 @@ pub fn build_inventory(
     })
 }
 
-/// Candidate indices in address order; equal addresses in no particular order (the caller
-/// orders them by symbol). Each variable's candidates ascend already, so this merges the
-/// ascending runs (hundreds in a large image) rather than sorting every candidate.
+/// Candidate indices in address order, equal addresses by index. Each variable's candidates
+/// ascend already, so this merges the ascending runs (hundreds in a large image) rather than
+/// sorting every candidate, and takes from one run all that comes before the other runs' next
+/// candidates at once: runs interleave in long stretches (a unit's data, then its bss), so the
+/// heap is consulted per stretch, not per candidate.
 fn address_order(candidates: &[Candidate]) -> Vec<u32> {
-    let address = |i: u32| candidates.get(i as usize).map_or(0, |c| c.address);
+    let key = |i: u32| (candidates.get(i as usize).map_or(0, |c| c.address), i);
     // Per run: (address of its next candidate, that candidate's index, end of the run).
     let mut runs: Vec<Reverse<(u64, u32, u32)>> = Vec::new();
+    let mut last_address = 0;
     for (i, candidate) in candidates.iter().enumerate() {
         let i = i as u32;
         match runs.last_mut() {
-            Some(Reverse(run)) if address(run.2 - 1) <= candidate.address => run.2 = i + 1,
+            Some(Reverse(run)) if last_address <= candidate.address => run.2 = i + 1,
             _ => runs.push(Reverse((candidate.address, i, i + 1))),
         }
+        last_address = candidate.address;
     }
     let mut heads = BinaryHeap::from(runs);
     let mut order = Vec::with_capacity(candidates.len());
-    while let Some(mut head) = heads.peek_mut() {
-        let Reverse((_, next, end)) = &mut *head;
-        order.push(*next);
-        *next += 1;
-        if *next < *end {
-            head.0 .0 = address(head.0 .1);
-        } else {
-            PeekMut::pop(head);
+    while let Some(Reverse((_, first, end))) = heads.pop() {
+        let bound = heads.peek().map(|Reverse((address, index, _))| (*address, *index));
+        order.push(first);
+        let mut next = first + 1;
+        while next < end && bound.is_none_or(|bound| key(next) < bound) {
+            order.push(next);
+            next += 1;
+        }
+        if next < end {
+            heads.push(Reverse((key(next).0, next, end)));
         }
     }
     order

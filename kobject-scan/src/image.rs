@@ -24,6 +24,16 @@ impl Section<'_> {
     }
 }
 
+/// The section [`Image::section_containing_after`] found last, with its bounds at hand.
+#[derive(Debug, Clone, Copy)]
+pub struct LastSection {
+    index: usize,
+    start: u64,
+    end: u64,
+    /// Where the next section starts (`u64::MAX` for none).
+    next_start: u64,
+}
+
 pub struct Image<'data> {
     file: object::File<'data>,
     pub target: Target,
@@ -86,25 +96,34 @@ impl<'data> Image<'data> {
         })
     }
 
-    /// [`Image::section_containing`] with a guess: objects come in address order, so the
-    /// section of the previous one usually answers without a search.
-    pub fn section_containing_near(&self, address: u64, size: u64, guess: Option<usize>) -> Option<usize> {
-        let holds = |i: usize| {
-            let end = address.checked_add(size);
-            self.sections.get(i).is_some_and(|s| {
-                s.address <= address
-                    && end.is_some_and(|end| end <= s.end())
-                    && (size > 0 || address < s.end())
-            })
-        };
-        // The guess is the answer when it is also the last section starting at or before
+    /// [`Image::section_containing`] for objects that come in address order: the section of the
+    /// previous one, remembered in `last`, usually answers without a search.
+    pub fn section_containing_after(
+        &self,
+        address: u64,
+        size: u64,
+        last: &mut Option<LastSection>,
+    ) -> Option<usize> {
+        // The last section is the answer when it is also the last section starting at or before
         // `address`, which is where the search would begin.
-        match guess {
-            Some(i) if holds(i) && self.sections.get(i + 1).is_none_or(|next| next.address > address) => {
-                Some(i)
+        if let Some(last) = last {
+            if last.start <= address
+                && address < last.next_start
+                && address.checked_add(size).is_some_and(|end| end <= last.end)
+                && (size > 0 || address < last.end)
+            {
+                return Some(last.index);
             }
-            _ => self.section_containing(address, size),
         }
+        let index = self.section_containing(address, size)?;
+        let section = self.sections.get(index)?;
+        *last = Some(LastSection {
+            index,
+            start: section.address,
+            end: section.end(),
+            next_start: self.sections.get(index + 1).map_or(u64::MAX, |next| next.address),
+        });
+        Some(index)
     }
 
     /// Allocated, non-TLS sections sorted by address.
