@@ -85,16 +85,22 @@ impl<B: Buffer> Chunked<B> {
     }
 
     /// The chunk to append `need` elements to.
+    #[inline]
     fn room(&mut self, need: usize) -> &mut B {
         if self.last.capacity() - self.last.len() < need {
-            let capacity = (self.last.capacity() * 2).max(need).max(FIRST_CHUNK);
-            let full = std::mem::replace(&mut self.last, B::with_capacity(capacity));
-            if full.len() > 0 {
-                self.full_len += full.len();
-                self.full.push(full);
-            }
+            self.grow(need);
         }
         &mut self.last
+    }
+
+    #[cold]
+    fn grow(&mut self, need: usize) {
+        let capacity = (self.last.capacity() * 2).max(need).max(FIRST_CHUNK);
+        let full = std::mem::replace(&mut self.last, B::with_capacity(capacity));
+        if full.len() > 0 {
+            self.full_len += full.len();
+            self.full.push(full);
+        }
     }
 
     fn chunks(self) -> impl Iterator<Item = B> {
@@ -372,9 +378,7 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
                         let Some(entry) = entry else {
                             return Ok(());
                         };
-                        self.each_index(dims, |this, flat| {
-                            this.push(&entry, address.wrapping_add(flat.wrapping_mul(stride)))
-                        })
+                        self.push_array(&entry, address, stride, dims)
                     }
                     _ => self.each_index(dims, |this, flat| {
                         this.enumerate(
@@ -390,95 +394,177 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         }
     }
 
+    /// How many elements an array of `dims` has, if the candidates still have room for them.
+    fn element_count(&self, dims: &[u64]) -> Result<u64> {
+        let room = CANDIDATE_LIMIT.saturating_sub(self.found.candidates.len()) as u64;
+        dims.iter()
+            .try_fold(1u64, |acc, d| acc.checked_mul(*d))
+            .filter(|&t| t <= room)
+            .ok_or_else(|| self.limit_error())
+    }
+
     /// Call `f` for each index tuple of `dims` in row-major order with the flat index, the
     /// path extended by `[i][j]…`.
     fn each_index(&mut self, dims: &[u64], mut f: impl FnMut(&mut Self, u64) -> Result<()>) -> Result<()> {
-        let room = CANDIDATE_LIMIT.saturating_sub(self.found.candidates.len()) as u64;
-        let total = dims
-            .iter()
-            .try_fold(1u64, |acc, d| acc.checked_mul(*d))
-            .filter(|&t| t <= room)
-            .ok_or_else(|| self.limit_error())?;
-        if total == 0 {
-            return Ok(());
-        }
+        let total = self.element_count(dims)?;
         let here = self.path.len();
-        // The odometer: per dimension its index and where its `[i]` starts in the path. Real
-        // arrays have a few dimensions.
-        let mut inline = [(0u64, 0usize); 8];
-        let mut spilled = Vec::new();
-        let odometer = match inline.get_mut(..dims.len()) {
-            Some(odometer) => odometer,
-            None => {
-                spilled.resize(dims.len(), (0, 0));
-                spilled.as_mut_slice()
-            }
-        };
-        for (_, start) in odometer.iter_mut() {
-            *start = self.path.len();
-            push_index(self.path, 0);
-        }
-        let mut end = self.path.len();
+        let mut odometer = Odometer::new(dims, self.path);
         for flat in 0..total {
             let result = f(self, flat);
-            self.path.truncate(end);
+            self.path.truncate(odometer.end);
             result?;
-            if flat + 1 == total {
-                break;
-            }
-            // Odometer increment, innermost dimension fastest; `from` is the outermost that
-            // changed. Only the path's text from there on is rewritten.
-            let mut from = 0;
-            for (k, ((i, _), d)) in odometer.iter_mut().zip(dims).enumerate().rev() {
-                from = k;
-                *i += 1;
-                if *i < *d {
-                    break;
-                }
-                *i = 0;
-            }
-            let rest = odometer.get_mut(from..).unwrap_or_default();
-            match rest {
-                // Only the innermost index's last digit changes (nine steps in ten).
-                [(i, _)] if *i % 10 != 0 => {
-                    self.path.truncate(end - 2);
-                    self.path.push(char::from(b'0' + (*i % 10) as u8));
-                    self.path.push(']');
-                }
-                _ => {
-                    self.path.truncate(rest.first().map_or(end, |&(_, start)| start));
-                    for (i, start) in rest.iter_mut() {
-                        *start = self.path.len();
-                        push_index(self.path, *i);
-                    }
-                    end = self.path.len();
-                }
+            if flat + 1 < total {
+                odometer.step(self.path);
             }
         }
         self.path.truncate(here);
         Ok(())
     }
+
+    /// An array of `dims` elements of `entry`, `stride` bytes apart from `address`.
+    fn push_array(&mut self, entry: &Entry, address: u64, stride: u64, dims: &[u64]) -> Result<()> {
+        if entry.kind == Kind::DriverApi || entry.problem.is_some() {
+            return self.each_index(dims, |this, flat| {
+                this.push(entry, address.wrapping_add(flat.wrapping_mul(stride)))
+            });
+        }
+        // The common case, hot: what `push` checks per candidate holds for the whole array.
+        let total = self.element_count(dims)?;
+        let at = self.at;
+        let path = &mut *self.path;
+        let found = &mut *self.found;
+        let here = path.len();
+        let mut odometer = Odometer::new(dims, path);
+        let mut flags = 0;
+        if let Some(offset) = entry.api_offset {
+            let first = found.candidates.len() as u32;
+            found.api_offsets.extend((0..total as u32).map(|k| (first + k, offset)));
+            flags |= HAS_API_OFFSET;
+        }
+        let size = entry.size.unwrap_or(0);
+        for flat in 0..total {
+            let symbol = found.symbols.len();
+            if symbol + path.len() + 1 > u32::MAX as usize {
+                return Err(Error::TooManyCandidates { limit: CANDIDATE_LIMIT, at });
+            }
+            found.candidates.room(1).push(Candidate {
+                address: address.wrapping_add(flat.wrapping_mul(stride)),
+                size,
+                symbol: symbol as u32,
+                spec: entry.spec,
+                flags,
+            });
+            let symbols = found.symbols.room(path.len() + 1);
+            symbols.push_str(path);
+            symbols.push('\0');
+            if flat + 1 < total {
+                odometer.step(path);
+            }
+        }
+        path.truncate(here);
+        Ok(())
+    }
+}
+
+/// The index tuple of an array element, in row-major order, kept as text at the end of a path:
+/// a step rewrites only what changed, usually the last digit.
+struct Odometer<'d> {
+    dims: &'d [u64],
+    /// Per dimension: its index and where its `[i]` starts in the path. Real arrays have a few
+    /// dimensions. The innermost index is kept in `inner` instead.
+    inline: [(u64, usize); 8],
+    spilled: Vec<(u64, usize)>,
+    /// The innermost index and dimension.
+    inner: u64,
+    inner_len: u64,
+    /// Length of the path with all the indices.
+    end: usize,
+}
+
+impl<'d> Odometer<'d> {
+    /// Start at the first element, extending `path` by `[0][0]…`.
+    fn new(dims: &'d [u64], path: &mut String) -> Self {
+        let mut odometer = Odometer {
+            dims,
+            inline: [(0, 0); 8],
+            spilled: Vec::new(),
+            inner: 0,
+            inner_len: dims.last().copied().unwrap_or(1),
+            end: 0,
+        };
+        for (_, start) in odometer.indices().iter_mut() {
+            *start = path.len();
+            push_index(path, 0);
+        }
+        odometer.end = path.len();
+        odometer
+    }
+
+    fn indices(&mut self) -> &mut [(u64, usize)] {
+        if self.dims.len() > self.inline.len() && self.spilled.is_empty() {
+            self.spilled.resize(self.dims.len(), (0, 0));
+        }
+        match self.inline.get_mut(..self.dims.len()) {
+            Some(indices) => indices,
+            None => self.spilled.as_mut_slice(),
+        }
+    }
+
+    /// Go to the next element (innermost dimension fastest); `path` ends with the indices.
+    #[inline]
+    fn step(&mut self, path: &mut String) {
+        let next = self.inner + 1;
+        if next < self.inner_len && next % 10 != 0 {
+            // Only the last digit changes (nine steps in ten).
+            self.inner = next;
+            path.truncate(self.end - 2);
+            path.push(char::from(b'0' + (next % 10) as u8));
+            path.push(']');
+        } else {
+            self.step_rewriting(path);
+        }
+    }
+
+    #[cold]
+    fn step_rewriting(&mut self, path: &mut String) {
+        let (dims, inner, end) = (self.dims, self.inner, self.end);
+        let indices = self.indices();
+        if let Some((i, _)) = indices.last_mut() {
+            *i = inner;
+        }
+        // `from`: the outermost dimension that changes; the text from there on is rewritten.
+        let mut from = 0;
+        for (k, ((i, _), d)) in indices.iter_mut().zip(dims).enumerate().rev() {
+            from = k;
+            *i += 1;
+            if *i < *d {
+                break;
+            }
+            *i = 0;
+        }
+        let rest = indices.get_mut(from..).unwrap_or_default();
+        path.truncate(rest.first().map_or(end, |&(_, start)| start));
+        for (i, start) in rest.iter_mut() {
+            *start = path.len();
+            push_index(path, *i);
+        }
+        self.inner = indices.last().map_or(0, |&(i, _)| i);
+        self.end = path.len();
+    }
 }
 
 /// Append `[i]` to `path`.
-fn push_index(path: &mut String, mut i: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        if let Some(digit) = digits.get_mut(start) {
-            *digit = b'0' + (i % 10) as u8;
-        }
-        i /= 10;
-        if i == 0 {
-            break;
-        }
-    }
+fn push_index(path: &mut String, i: u64) {
     path.push('[');
-    for &d in digits.get(start..).unwrap_or_default() {
-        path.push(char::from(d));
-    }
+    push_decimal(path, i);
     path.push(']');
+}
+
+fn push_decimal(path: &mut String, i: u64) {
+    if i >= 10 {
+        push_decimal(path, i / 10);
+    }
+    path.push(char::from(b'0' + (i % 10) as u8));
 }
 
 /// Write the path of a variable to `out`: `name`, or `function::name` for a function static.
@@ -534,9 +620,19 @@ pub fn build_inventory(
     let sections = image.sections();
     // Per section: may ordinary objects / stacks live there? Computed once per section.
     let mut allowed: Vec<Option<[bool; 2]>> = vec![None; sections.len()];
+    let mut may_live = |s: usize, kind: Kind| {
+        let [objects_ok, stacks_ok] = *allowed.get_mut(s)?.get_or_insert_with(|| {
+            let name = sections.get(s).map_or("", |sec| sec.name.as_str());
+            [manifest.may_live_in(Kind::Object, name), manifest.may_live_in(Kind::Stack, name)]
+        });
+        Some(if kind == Kind::Stack { stacks_ok } else { objects_ok })
+    };
     let mut rejected = Vec::new();
     let mut objects = Vec::with_capacity(order.len());
     let mut last_section = None;
+    // Whether two objects start at one address: rare, and only then are there merges and rejects.
+    let mut shared = false;
+    let mut last_address = None;
     for index in order {
         let Some(&candidate) = candidates.get(index as usize) else { continue };
         let kind = types.get(usize::from(candidate.spec)).map_or(Kind::Object, |t| t.kind);
@@ -551,6 +647,18 @@ pub fn build_inventory(
             section: 0,
             symbol: SymbolRef { start: candidate.symbol },
         };
+        // The common case: no known problem, not a device, in a section where it may live.
+        if candidate.flags == 0 && kind != Kind::Device {
+            if let Some(s) = image.section_containing_after(object.address, object.size, &mut last_section) {
+                if may_live(s, kind) == Some(true) {
+                    object.section = s as u32;
+                    shared |= last_address == Some(object.address);
+                    last_address = Some(object.address);
+                    objects.push(object);
+                    continue;
+                }
+            }
+        }
         let mut problem =
             if candidate.flags & HAS_PROBLEM != 0 { lookup(&problems, index).cloned() } else { None };
         let api_offset =
@@ -569,12 +677,7 @@ pub fn build_inventory(
         let reason = problem.or_else(|| match section {
             None => Some(Reason::NoSection),
             Some(s) => {
-                let [objects_ok, stacks_ok] = *allowed.get_mut(s)?.get_or_insert_with(|| {
-                    let name = sections.get(s).map_or("", |sec| sec.name.as_str());
-                    [manifest.may_live_in(Kind::Object, name), manifest.may_live_in(Kind::Stack, name)]
-                });
-                let ok = if object.kind == Kind::Stack { stacks_ok } else { objects_ok };
-                if !ok {
+                if !may_live(s, object.kind)? {
                     return Some(Reason::NotKernelSection {
                         section: sections.get(s).map(|sec| sec.name.clone()).unwrap_or_default(),
                     });
@@ -600,35 +703,41 @@ pub fn build_inventory(
         });
         match reason {
             Some(reason) => rejected.push(reject(&object, text(&symbols, &object), &types, reason)),
-            None => objects.push(object),
+            None => {
+                shared |= last_address == Some(object.address);
+                last_address = Some(object.address);
+                objects.push(object);
+            }
         }
     }
     drop(candidates);
     let text = |o: &Object| text(&symbols, o);
 
-    // Runs of equal addresses by symbol, so the order is total and deterministic.
-    for run in objects.chunk_by_mut(|a, b| a.address == b.address) {
-        if run.len() > 1 {
-            run.sort_unstable_by(|a, b| {
-                text(a).cmp(text(b)).then_with(|| {
-                    (a.type_index, a.struct_index, a.size, a.kind).cmp(&(
-                        b.type_index,
-                        b.struct_index,
-                        b.size,
-                        b.kind,
-                    ))
-                })
-            });
+    if shared {
+        // Runs of equal addresses by symbol, so the order is total and deterministic.
+        for run in objects.chunk_by_mut(|a, b| a.address == b.address) {
+            if run.len() > 1 {
+                run.sort_unstable_by(|a, b| {
+                    text(a).cmp(text(b)).then_with(|| {
+                        (a.type_index, a.struct_index, a.size, a.kind).cmp(&(
+                            b.type_index,
+                            b.struct_index,
+                            b.size,
+                            b.kind,
+                        ))
+                    })
+                });
+            }
         }
+        // The same object reached twice (a common symbol in two units, an abstract and a concrete
+        // instance of one function static) is one object.
+        // Addresses first: they almost always differ, and the symbols need not be looked up then.
+        objects.dedup_by(|b, a| {
+            a.address == b.address
+                && (a.size, a.kind, a.type_index, text(a)) == (b.size, b.kind, b.type_index, text(b))
+        });
+        one_per_address(&mut objects, &text, &types, &mut rejected, &mut notes);
     }
-    // The same object reached twice (a common symbol in two units, an abstract and a concrete
-    // instance of one function static) is one object.
-    // Addresses first: they almost always differ, and the symbols need not be looked up then.
-    objects.dedup_by(|b, a| {
-        a.address == b.address
-            && (a.size, a.kind, a.type_index, text(a)) == (b.size, b.kind, b.type_index, text(b))
-    });
-    one_per_address(&mut objects, &text, &types, &mut rejected, &mut notes);
     let objects = number_objects(objects, &text, manifest)?;
 
     rejected
@@ -652,7 +761,7 @@ pub fn build_inventory(
 /// candidates at once: runs interleave in long stretches (a unit's data, then its bss), so the
 /// heap is consulted per stretch, not per candidate.
 fn address_order(candidates: &[Candidate]) -> Vec<u32> {
-    let key = |i: u32| (candidates.get(i as usize).map_or(0, |c| c.address), i);
+    let address = |i: u32| candidates.get(i as usize).map_or(0, |c| c.address);
     // Per run: (address of its next candidate, that candidate's index, end of the run).
     let mut runs: Vec<Reverse<(u64, u32, u32)>> = Vec::new();
     let mut last_address = 0;
@@ -666,16 +775,22 @@ fn address_order(candidates: &[Candidate]) -> Vec<u32> {
     }
     let mut heads = BinaryHeap::from(runs);
     let mut order = Vec::with_capacity(candidates.len());
-    while let Some(Reverse((_, first, end))) = heads.pop() {
-        let bound = heads.peek().map(|Reverse((address, index, _))| (*address, *index));
-        order.push(first);
-        let mut next = first + 1;
-        while next < end && bound.is_none_or(|bound| key(next) < bound) {
-            order.push(next);
-            next += 1;
-        }
-        if next < end {
-            heads.push(Reverse((key(next).0, next, end)));
+    while let Some(Reverse((_, next, end))) = heads.pop() {
+        let run = candidates.get(next as usize..end as usize).unwrap_or_default();
+        let take = match heads.peek() {
+            None => run.len(),
+            // Runs are disjoint ranges of indices, so on an equal address this run goes first
+            // exactly when its indices are the smaller.
+            Some(Reverse((address, index, _))) if next < *index => {
+                run.partition_point(|c| c.address <= *address)
+            }
+            Some(Reverse((address, _, _))) => run.partition_point(|c| c.address < *address),
+        };
+        // The head itself is the smallest of all: at least one is taken.
+        let split = next + take.max(1) as u32;
+        order.extend(next..split);
+        if split < end {
+            heads.push(Reverse((address(split), split, end)));
         }
     }
     order
@@ -752,11 +867,21 @@ fn number_objects<'s>(
     text: &impl Fn(&Object) -> &'s str,
     manifest: &Manifest,
 ) -> Result<Vec<Object>> {
-    let threads = objects.iter().filter(|o| o.kind == Kind::Thread).count();
+    let mut threads = 0;
+    for object in &mut objects {
+        match object.kind {
+            Kind::Thread => {
+                object.data = threads;
+                threads += 1;
+            }
+            Kind::Stack => object.data = object.size,
+            Kind::Object | Kind::Device | Kind::DriverApi => {}
+        }
+    }
     let max = manifest.kernel.max_threads;
-    if threads > max as usize {
+    if threads > u64::from(max) {
         return Err(Error::TooManyThreads {
-            count: threads,
+            count: threads as usize,
             max,
             list: objects
                 .iter()
@@ -765,17 +890,6 @@ fn number_objects<'s>(
                 .collect::<Vec<_>>()
                 .join(", "),
         });
-    }
-    let mut next_thread = 0;
-    for object in &mut objects {
-        match object.kind {
-            Kind::Thread => {
-                object.data = next_thread;
-                next_thread += 1;
-            }
-            Kind::Stack => object.data = object.size,
-            Kind::Object | Kind::Device | Kind::DriverApi => {}
-        }
     }
     Ok(objects)
 }
