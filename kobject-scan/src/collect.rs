@@ -5,11 +5,12 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::num::NonZeroU64;
+use std::ops::Range;
 
 use crate::dwarf::types::{Shape, TypeId, Types};
 use crate::dwarf::{lossy, Dies, StructDef, StructSizes, UnitDies, Variable};
 use crate::error::{DieLocation, Error, Result};
-use crate::image::Image;
+use crate::image::{Image, LastSection};
 use crate::manifest::Manifest;
 use crate::model::{DriverApi, Inventory, Kind, Object, Reason, Rejected, SymbolRef, TypeInfo};
 
@@ -615,26 +616,32 @@ pub fn build_inventory(
     let api_spec: HashMap<&str, u16> =
         manifest.types.iter().enumerate().map(|(i, t)| (t.tag.as_str(), i as u16)).collect();
 
-    let order = address_order(&candidates);
+    let AddressOrder { stretches, shared } = address_order(&candidates);
 
     let sections = image.sections();
-    // Per section: may ordinary objects / stacks live there? Computed once per section.
+    // Per section: may ordinary objects / stacks live there? Computed once per section, and
+    // the last section's answer kept at hand.
     let mut allowed: Vec<Option<[bool; 2]>> = vec![None; sections.len()];
+    let mut last_allowed = (usize::MAX, [false; 2]);
     let mut may_live = |s: usize, kind: Kind| {
-        let [objects_ok, stacks_ok] = *allowed.get_mut(s)?.get_or_insert_with(|| {
-            let name = sections.get(s).map_or("", |sec| sec.name.as_str());
-            [manifest.may_live_in(Kind::Object, name), manifest.may_live_in(Kind::Stack, name)]
-        });
+        if last_allowed.0 != s {
+            let rules = *allowed.get_mut(s)?.get_or_insert_with(|| {
+                let name = sections.get(s).map_or("", |sec| sec.name.as_str());
+                [manifest.may_live_in(Kind::Object, name), manifest.may_live_in(Kind::Stack, name)]
+            });
+            last_allowed = (s, rules);
+        }
+        let [objects_ok, stacks_ok] = last_allowed.1;
         Some(if kind == Kind::Stack { stacks_ok } else { objects_ok })
     };
     let mut rejected = Vec::new();
-    let mut objects = Vec::with_capacity(order.len());
-    let mut last_section = None;
-    // Whether two objects start at one address: rare, and only then are there merges and rejects.
-    let mut shared = false;
-    let mut last_address = None;
-    for index in order {
-        let Some(&candidate) = candidates.get(index as usize) else { continue };
+    let mut objects = Vec::with_capacity(candidates.len());
+    let mut last_section = LastSection::default();
+    let stretches = stretches.into_iter().filter_map(|stretch| {
+        let run = candidates.get(stretch.start as usize..stretch.end as usize)?;
+        Some(stretch.zip(run))
+    });
+    for (index, &candidate) in stretches.flatten() {
         let kind = types.get(usize::from(candidate.spec)).map_or(Kind::Object, |t| t.kind);
         let mut object = Object {
             address: candidate.address,
@@ -652,8 +659,6 @@ pub fn build_inventory(
             if let Some(s) = image.section_containing_after(object.address, object.size, &mut last_section) {
                 if may_live(s, kind) == Some(true) {
                     object.section = s as u32;
-                    shared |= last_address == Some(object.address);
-                    last_address = Some(object.address);
                     objects.push(object);
                     continue;
                 }
@@ -703,16 +708,13 @@ pub fn build_inventory(
         });
         match reason {
             Some(reason) => rejected.push(reject(&object, text(&symbols, &object), &types, reason)),
-            None => {
-                shared |= last_address == Some(object.address);
-                last_address = Some(object.address);
-                objects.push(object);
-            }
+            None => objects.push(object),
         }
     }
     drop(candidates);
     let text = |o: &Object| text(&symbols, o);
 
+    // Objects sharing an address are rare; only they need merging and the rule.
     if shared {
         // Runs of equal addresses by symbol, so the order is total and deterministic.
         for run in objects.chunk_by_mut(|a, b| a.address == b.address) {
@@ -755,27 +757,39 @@ pub fn build_inventory(
     })
 }
 
-/// Candidate indices in address order, equal addresses by index. Each variable's candidates
-/// ascend already, so this merges the ascending runs (hundreds in a large image) rather than
-/// sorting every candidate, and takes from one run all that comes before the other runs' next
-/// candidates at once: runs interleave in long stretches (a unit's data, then its bss), so the
-/// heap is consulted per stretch, not per candidate.
-fn address_order(candidates: &[Candidate]) -> Vec<u32> {
+/// Candidates in address order, equal addresses by index: see [`address_order`].
+struct AddressOrder {
+    /// Consecutive stretches of candidate indices.
+    stretches: Vec<Range<u32>>,
+    /// Whether two candidates start at one address.
+    shared: bool,
+}
+
+/// Each variable's candidates ascend already, so this merges the ascending runs (hundreds in a
+/// large image) rather than sorting every candidate, and takes from one run all that comes
+/// before the other runs' next candidates at once: runs interleave in long stretches (a unit's
+/// data, then its bss), so the heap is consulted per stretch, not per candidate.
+fn address_order(candidates: &[Candidate]) -> AddressOrder {
     let address = |i: u32| candidates.get(i as usize).map_or(0, |c| c.address);
     // Per run: (address of its next candidate, that candidate's index, end of the run).
     let mut runs: Vec<Reverse<(u64, u32, u32)>> = Vec::new();
-    let mut last_address = 0;
-    for (i, candidate) in candidates.iter().enumerate() {
-        let i = i as u32;
-        match runs.last_mut() {
-            Some(Reverse(run)) if last_address <= candidate.address => run.2 = i + 1,
-            _ => runs.push(Reverse((candidate.address, i, i + 1))),
+    let mut shared = false;
+    let mut start = 0;
+    let mut previous = address(0);
+    for (i, candidate) in (0..).zip(candidates).skip(1) {
+        if candidate.address < previous {
+            runs.push(Reverse((address(start), start, i)));
+            start = i;
         }
-        last_address = candidate.address;
+        shared |= candidate.address == previous;
+        previous = candidate.address;
+    }
+    if !candidates.is_empty() {
+        runs.push(Reverse((address(start), start, candidates.len() as u32)));
     }
     let mut heads = BinaryHeap::from(runs);
-    let mut order = Vec::with_capacity(candidates.len());
-    while let Some(Reverse((_, next, end))) = heads.pop() {
+    let mut stretches: Vec<Range<u32>> = Vec::new();
+    while let Some(Reverse((first, next, end))) = heads.pop() {
         let run = candidates.get(next as usize..end as usize).unwrap_or_default();
         let take = match heads.peek() {
             None => run.len(),
@@ -788,12 +802,15 @@ fn address_order(candidates: &[Candidate]) -> Vec<u32> {
         };
         // The head itself is the smallest of all: at least one is taken.
         let split = next + take.max(1) as u32;
-        order.extend(next..split);
+        if let Some(last) = stretches.last() {
+            shared |= address(last.end - 1) == first;
+        }
+        stretches.push(next..split);
         if split < end {
             heads.push(Reverse((address(split), split, end)));
         }
     }
-    order
+    AddressOrder { stretches, shared }
 }
 
 /// An object's symbol path in `symbols`.

@@ -29,9 +29,16 @@ impl Section<'_> {
 pub struct LastSection {
     index: usize,
     start: u64,
+    /// Objects starting here or later are not in it, or another section starts before them.
+    limit: u64,
     end: u64,
-    /// Where the next section starts (`u64::MAX` for none).
-    next_start: u64,
+}
+
+impl Default for LastSection {
+    /// None yet: holds no address.
+    fn default() -> Self {
+        LastSection { index: 0, start: u64::MAX, limit: 0, end: 0 }
+    }
 }
 
 pub struct Image<'data> {
@@ -98,31 +105,22 @@ impl<'data> Image<'data> {
 
     /// [`Image::section_containing`] for objects that come in address order: the section of the
     /// previous one, remembered in `last`, usually answers without a search.
-    pub fn section_containing_after(
-        &self,
-        address: u64,
-        size: u64,
-        last: &mut Option<LastSection>,
-    ) -> Option<usize> {
+    #[inline]
+    pub fn section_containing_after(&self, address: u64, size: u64, last: &mut LastSection) -> Option<usize> {
         // The last section is the answer when it is also the last section starting at or before
         // `address`, which is where the search would begin.
-        if let Some(last) = last {
-            if last.start <= address
-                && address < last.next_start
-                && address.checked_add(size).is_some_and(|end| end <= last.end)
-                && (size > 0 || address < last.end)
-            {
-                return Some(last.index);
-            }
+        if last.start <= address && address < last.limit && size <= last.end - address {
+            return Some(last.index);
         }
         let index = self.section_containing(address, size)?;
         let section = self.sections.get(index)?;
-        *last = Some(LastSection {
+        let next_start = self.sections.get(index + 1).map_or(u64::MAX, |next| next.address);
+        *last = LastSection {
             index,
             start: section.address,
+            limit: next_start.min(section.end()),
             end: section.end(),
-            next_start: self.sections.get(index + 1).map_or(u64::MAX, |next| next.address),
-        });
+        };
         Some(index)
     }
 
