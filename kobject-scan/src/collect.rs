@@ -775,8 +775,10 @@ fn address_order(candidates: &[Candidate]) -> AddressOrder {
     let mut runs: Vec<Reverse<(u64, u32, u32)>> = Vec::new();
     let mut shared = false;
     let mut start = 0;
+    let mut i = 0;
     let mut previous = address(0);
-    for (i, candidate) in (0..).zip(candidates).skip(1) {
+    for candidate in candidates.get(1..).unwrap_or_default() {
+        i += 1;
         if candidate.address < previous {
             runs.push(Reverse((address(start), start, i)));
             start = i;
