@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use crate::dwarf::types::{Shape, TypeId, Types};
 use crate::dwarf::{lossy, Dies, StructDef, StructSizes, UnitDies, Variable};
-use crate::error::{DieLocation, Error, Result};
+use crate::error::{Error, Result};
 use crate::image::{Image, LastSection};
 use crate::manifest::Manifest;
 use crate::model::{DriverApi, Inventory, Kind, Object, Reason, Rejected, SymbolRef, TypeInfo};
@@ -192,12 +192,13 @@ struct Entry {
     api_offset: Option<u64>,
 }
 
+/// More candidates than [`CANDIDATE_LIMIT`]; [`Enumerator::variable`] says where.
+struct LimitReached;
+
 pub struct Enumerator<'t, 'd, 'u, 'a> {
     types: &'t Types<'d, 'u, 'a>,
     manifest: &'t Manifest,
     found: &'t mut Found,
-    /// Where the current variable is, for the candidate-limit error.
-    at: DieLocation,
     /// Path of the value being enumerated; extended and truncated while descending.
     path: &'t mut String,
 }
@@ -210,7 +211,7 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         found: &'t mut Found,
         path: &'t mut String,
     ) -> Self {
-        Enumerator { types, manifest, found, at: DieLocation { section: "", unit: 0, die: None }, path }
+        Enumerator { types, manifest, found, path }
     }
 
     /// Enumerate the objects in variable `var` of `unit` (of resolved type `id`).
@@ -221,15 +222,12 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         var: &Variable,
         id: TypeId,
     ) -> Result<()> {
-        self.at = unit.entry.location(Some(var.die.offset));
         self.path.clear();
         variable_symbol(dies, unit, var, self.path)?;
         let problem = (var.address == 0).then_some(Reason::AddressZero);
-        self.enumerate(id, var.address, None, problem.as_ref())
-    }
-
-    fn limit_error(&self) -> Error {
-        Error::TooManyCandidates { limit: CANDIDATE_LIMIT, at: self.at }
+        self.enumerate(id, var.address, None, problem.as_ref()).map_err(|LimitReached| {
+            Error::TooManyCandidates { limit: CANDIDATE_LIMIT, at: unit.entry.location(Some(var.die.offset)) }
+        })
     }
 
     /// The entry for manifest type `spec`; `None` for an index outside the manifest.
@@ -246,7 +244,7 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
     }
 
     /// Record a candidate (or a driver API instance) of `entry` at `address`, named by the path.
-    fn push(&mut self, entry: &Entry, address: u64) -> Result<()> {
+    fn push(&mut self, entry: &Entry, address: u64) -> Result<(), LimitReached> {
         if entry.kind == Kind::DriverApi {
             if entry.problem != Some(Reason::AddressZero) {
                 let type_name = self.manifest.types.get(usize::from(entry.spec)).map(|t| t.tag.clone());
@@ -262,7 +260,7 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         if found.candidates.len() >= CANDIDATE_LIMIT
             || found.symbols.len() + self.path.len() + 1 > u32::MAX as usize
         {
-            return Err(self.limit_error());
+            return Err(LimitReached);
         }
         let index = found.candidates.len() as u32;
         let mut flags = 0;
@@ -298,7 +296,7 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         }
     }
 
-    fn reject_whole(&mut self, id: TypeId, address: u64, reason: Reason) -> Result<()> {
+    fn reject_whole(&mut self, id: TypeId, address: u64, reason: Reason) -> Result<(), LimitReached> {
         match self.first_spec(id).and_then(|spec| self.entry(spec, self.types.size(id), Some(reason), None)) {
             Some(entry) => self.push(&entry, address),
             None => Ok(()),
@@ -313,7 +311,7 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         address: u64,
         union_at: Option<usize>,
         problem: Option<&Reason>,
-    ) -> Result<()> {
+    ) -> Result<(), LimitReached> {
         let types = self.types;
         let Some(node) = types.node(id) else {
             return Ok(());
@@ -396,17 +394,18 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
     }
 
     /// How many elements an array of `dims` has, if the candidates still have room for them.
-    fn element_count(&self, dims: &[u64]) -> Result<u64> {
+    fn element_count(&self, dims: &[u64]) -> Result<u64, LimitReached> {
         let room = CANDIDATE_LIMIT.saturating_sub(self.found.candidates.len()) as u64;
-        dims.iter()
-            .try_fold(1u64, |acc, d| acc.checked_mul(*d))
-            .filter(|&t| t <= room)
-            .ok_or_else(|| self.limit_error())
+        dims.iter().try_fold(1u64, |acc, d| acc.checked_mul(*d)).filter(|&t| t <= room).ok_or(LimitReached)
     }
 
     /// Call `f` for each index tuple of `dims` in row-major order with the flat index, the
     /// path extended by `[i][j]…`.
-    fn each_index(&mut self, dims: &[u64], mut f: impl FnMut(&mut Self, u64) -> Result<()>) -> Result<()> {
+    fn each_index(
+        &mut self,
+        dims: &[u64],
+        mut f: impl FnMut(&mut Self, u64) -> Result<(), LimitReached>,
+    ) -> Result<(), LimitReached> {
         let total = self.element_count(dims)?;
         let here = self.path.len();
         let mut odometer = Odometer::new(dims, self.path);
@@ -423,7 +422,13 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
     }
 
     /// An array of `dims` elements of `entry`, `stride` bytes apart from `address`.
-    fn push_array(&mut self, entry: &Entry, address: u64, stride: u64, dims: &[u64]) -> Result<()> {
+    fn push_array(
+        &mut self,
+        entry: &Entry,
+        address: u64,
+        stride: u64,
+        dims: &[u64],
+    ) -> Result<(), LimitReached> {
         if entry.kind == Kind::DriverApi || entry.problem.is_some() {
             return self.each_index(dims, |this, flat| {
                 this.push(entry, address.wrapping_add(flat.wrapping_mul(stride)))
@@ -431,7 +436,6 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         }
         // The common case, hot: what `push` checks per candidate holds for the whole array.
         let total = self.element_count(dims)?;
-        let at = self.at;
         let path = &mut *self.path;
         let found = &mut *self.found;
         let here = path.len();
@@ -446,7 +450,7 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         for flat in 0..total {
             let symbol = found.symbols.len();
             if symbol + path.len() + 1 > u32::MAX as usize {
-                return Err(Error::TooManyCandidates { limit: CANDIDATE_LIMIT, at });
+                return Err(LimitReached);
             }
             found.candidates.room(1).push(Candidate {
                 address: address.wrapping_add(flat.wrapping_mul(stride)),
