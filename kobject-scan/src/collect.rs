@@ -959,3 +959,54 @@ fn type_sizes(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn candidate(address: u64) -> Candidate {
+        Candidate { address, size: 0, symbol: 0, spec: 0, flags: 0 }
+    }
+
+    /// `name[i][j]…` for the element at `flat` in row-major order.
+    fn element_path(name: &str, dims: &[u64], flat: u64) -> String {
+        let mut rest = flat;
+        let mut indices = Vec::new();
+        for d in dims.iter().rev() {
+            indices.push(rest % d);
+            rest /= d;
+        }
+        indices.iter().rev().fold(name.to_string(), |path, i| format!("{path}[{i}]"))
+    }
+
+    proptest! {
+        #[test]
+        fn address_order_sorts_by_address_then_index(addresses in prop::collection::vec(0u64..64, 0..300)) {
+            let candidates: Vec<_> = addresses.iter().map(|&a| candidate(a)).collect();
+            let order = address_order(&candidates);
+            let merged: Vec<u32> = order.stretches.into_iter().flatten().collect();
+            let mut expected: Vec<u32> = (0..candidates.len() as u32).collect();
+            expected.sort_by_key(|&i| (addresses.get(i as usize).copied(), i));
+            prop_assert_eq!(merged, expected);
+            let mut sorted = addresses.clone();
+            sorted.sort_unstable();
+            prop_assert_eq!(order.shared, sorted.windows(2).any(|pair| pair.first() == pair.last()));
+        }
+
+        #[test]
+        fn odometer_writes_each_index_tuple(
+            dims in prop_oneof![prop::collection::vec(1u64..13, 0..4), prop::collection::vec(1u64..3, 5..10)]
+        ) {
+            let mut path = String::from("v");
+            let mut odometer = Odometer::new(&dims, &mut path);
+            let total: u64 = dims.iter().product();
+            for flat in 0..total {
+                prop_assert_eq!(&path, &element_path("v", &dims, flat));
+                if flat + 1 < total {
+                    odometer.step(&mut path);
+                }
+            }
+        }
+    }
+}
