@@ -565,6 +565,7 @@ fn push_index(path: &mut String, i: u64) {
     path.push(']');
 }
 
+/// Append `i` in decimal to `path`.
 fn push_decimal(path: &mut String, i: u64) {
     if i >= 10 {
         push_decimal(path, i / 10);
@@ -718,7 +719,7 @@ pub fn build_inventory(
     drop(candidates);
     let text = |o: &Object| text(&symbols, o);
 
-    // Objects sharing an address are rare; only they need merging and the rule.
+    // Candidates sharing an address are rare; only then can objects need merging and the rule.
     if shared {
         // Runs of equal addresses by symbol, so the order is total and deterministic.
         for run in objects.chunk_by_mut(|a, b| a.address == b.address) {
