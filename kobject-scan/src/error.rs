@@ -59,3 +59,13 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Results of the DWARF readers: their errors boxed, so that a result is two words wide
+/// and returned in registers through the hot, deeply nested reading code.
+pub type Boxed<T> = std::result::Result<T, Box<Error>>;
+
+impl From<Box<Error>> for Error {
+    fn from(boxed: Box<Error>) -> Error {
+        *boxed
+    }
+}

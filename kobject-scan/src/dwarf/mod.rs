@@ -14,7 +14,7 @@ use std::rc::Rc;
 use gimli::{AttributeValue, EndianSlice, Reader as _, RunTimeEndian, Section as _, UnitSectionOffset};
 use rustc_hash::FxHashMap;
 
-use crate::error::{DieLocation, Error, Result};
+use crate::error::{Boxed as Result, DieLocation, Error};
 
 use abbrev::{Abbrev, AbbrevTable, Anchor, Place, VariablePlan};
 pub use abbrev::{Role, TypeAttr};
@@ -98,11 +98,11 @@ impl<'a> Units<'a> {
                 Ok(Some(header)) => offset = next(header),
                 Ok(None) => break,
                 Err(source) => {
-                    return Err(Error::UnitHeader {
+                    return Err(Box::new(Error::UnitHeader {
                         section: Sect::Info.name(),
                         offset: offset as u64,
                         source,
-                    })
+                    }))
                 }
             }
         }
@@ -113,11 +113,11 @@ impl<'a> Units<'a> {
                 Ok(Some(header)) => offset = next(header),
                 Ok(None) => break,
                 Err(source) => {
-                    return Err(Error::UnitHeader {
+                    return Err(Box::new(Error::UnitHeader {
                         section: Sect::Types.name(),
                         offset: offset as u64,
                         source,
-                    })
+                    }))
                 }
             }
         }
@@ -147,7 +147,8 @@ impl<'a> Units<'a> {
         die: usize,
         value: &AttributeValue<Reader<'a>>,
     ) -> Result<Option<DieRef>> {
-        let unsupported = |message: String| Error::Unsupported { at: from.location(Some(die)), message };
+        let unsupported =
+            |message: String| Box::new(Error::Unsupported { at: from.location(Some(die)), message });
         let target = match *value {
             // The common case: inside this unit, no lookup needed.
             AttributeValue::UnitRef(offset) if from.start + offset.0 < from.end => {
@@ -229,8 +230,8 @@ impl<'u, 'a> UnitDies<'u, 'a> {
 
     /// gimli's `source` error, found at the DIE at `die`.
     #[cold]
-    pub fn error(&self, die: usize, source: gimli::Error) -> Error {
-        Error::Dwarf { at: self.entry.location(Some(die)), source }
+    pub fn error(&self, die: usize, source: gimli::Error) -> Box<Error> {
+        Box::new(Error::Dwarf { at: self.entry.location(Some(die)), source })
     }
 
     /// A cursor at section offset `offset` (which must lie in the unit's DIEs).
@@ -642,7 +643,7 @@ pub struct Children<'x, 'u, 'a> {
     parent: usize,
     /// The cursor and the depth below the children (0 while reading them); or done, with an
     /// error still to report.
-    state: std::result::Result<(Cursor<'a>, usize), Option<Error>>,
+    state: std::result::Result<(Cursor<'a>, usize), Option<Box<Error>>>,
 }
 
 impl Iterator for Children<'_, '_, '_> {

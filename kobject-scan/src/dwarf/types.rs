@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 use gimli::{constants, AttributeValue, Operation};
 
 use super::{lossy, Die, DieRef, Dies, Reader, TypeAttr, UnitDies};
-use crate::error::{Error, Result};
+use crate::error::{Boxed as Result, Error};
 
 pub type TypeId = usize;
 
@@ -170,7 +170,7 @@ fn reference<'a>(
     value: Option<AttributeValue<Reader<'a>>>,
 ) -> Result<Option<DieRef>> {
     match value {
-        Some(value) => unit.units().reference(unit.entry, die.offset, &value),
+        Some(value) => Ok(unit.units().reference(unit.entry, die.offset, &value)?),
         None => Ok(None),
     }
 }
@@ -239,10 +239,10 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
             }
         }
         if depth > MAX_DEPTH {
-            return Err(Error::Unsupported {
+            return Err(Box::new(Error::Unsupported {
                 at: units.location(first),
                 message: format!("types nested more than {MAX_DEPTH} deep"),
-            });
+            }));
         }
         // Follow typedef and qualifier chains iteratively, then memoise every link.
         // The scratch list of links, taken for the duration (a nested resolution starts its own).
@@ -253,10 +253,10 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
         let id = loop {
             if let Some(&id) = self.memo.get(&current) {
                 if matches!(self.nodes.get(id).map(|n| &n.shape), Some(Shape::Pending)) {
-                    return Err(Error::Unsupported {
+                    return Err(Box::new(Error::Unsupported {
                         at: units.location(current),
                         message: "type contains itself by value".into(),
-                    });
+                    }));
                 }
                 break id;
             }
@@ -273,10 +273,10 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
                 | constants::DW_TAG_shared_type => {
                     chain.push(current);
                     if chain.len() > MAX_CHAIN {
-                        return Err(Error::Unsupported {
+                        return Err(Box::new(Error::Unsupported {
                             at: units.location(current),
                             message: format!("typedef/qualifier chain longer than {MAX_CHAIN} (a cycle?)"),
-                        });
+                        }));
                     }
                     match reference(&unit, &entry, attrs.ty)? {
                         Some(next) => current = next,
@@ -477,9 +477,11 @@ fn member_location(
 ) -> Result<u64> {
     match value {
         None => Ok(0),
-        Some(value) => constant_offset(unit, &value).ok_or_else(|| Error::Unsupported {
-            at: unit.entry.location(Some(member.offset)),
-            message: "member location is neither a constant nor DW_OP_plus_uconst".into(),
+        Some(value) => constant_offset(unit, &value).ok_or_else(|| {
+            Box::new(Error::Unsupported {
+                at: unit.entry.location(Some(member.offset)),
+                message: "member location is neither a constant nor DW_OP_plus_uconst".into(),
+            })
         }),
     }
 }

@@ -8,7 +8,7 @@ use gimli::{constants, AttributeValue, Operation, Reader as _, ReaderOffset as _
 use rustc_hash::FxHashMap;
 
 use super::{form, AttributeAt, Die, DieRef, Reader, Role, UnitDies, VariableAttrs};
-use crate::error::Result;
+use crate::error::Boxed as Result;
 
 /// A variable DIE whose location is a static address (possibly 0: removed by the linker).
 #[derive(Debug, Clone)]
