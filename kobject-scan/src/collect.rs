@@ -8,7 +8,7 @@ use std::num::NonZeroU64;
 use std::ops::Range;
 
 use crate::dwarf::types::{Shape, TypeId, Types};
-use crate::dwarf::{lossy, Dies, StructDef, StructSizes, UnitDies, Variable};
+use crate::dwarf::{lossy, DieRef, Dies, StructDef, StructSizes, UnitDies, Variable};
 use crate::error::{Error, Result};
 use crate::image::{Image, LastSection};
 use crate::manifest::Manifest;
@@ -121,6 +121,9 @@ pub struct Found {
     /// Devices: offset of the API pointer in the device struct (index into `candidates`).
     api_offsets: Vec<(u32, u64)>,
     driver_apis: Vec<DriverApi>,
+    /// The last function static's scope and its name: a function's statics are neighbours,
+    /// and looking the name up costs more than the rest of the path.
+    scope: Option<(DieRef, String)>,
 }
 
 impl Found {
@@ -223,7 +226,7 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         id: TypeId,
     ) -> Result<()> {
         self.path.clear();
-        variable_symbol(dies, unit, var, self.path)?;
+        variable_symbol(dies, unit, var, &mut self.found.scope, self.path)?;
         let problem = (var.address == 0).then_some(Reason::AddressZero);
         self.enumerate(id, var.address, None, problem.as_ref()).map_err(|LimitReached| {
             Error::TooManyCandidates { limit: CANDIDATE_LIMIT, at: unit.entry.location(Some(var.die.offset)) }
@@ -574,17 +577,26 @@ fn push_decimal(path: &mut String, i: u64) {
 }
 
 /// Write the path of a variable to `out`: `name`, or `function::name` for a function static.
+/// `last_scope`: the scope of the last function static met and its name.
 fn variable_symbol<'a>(
     dies: &Dies<'_, 'a>,
     unit: &UnitDies<'_, 'a>,
     var: &Variable,
+    last_scope: &mut Option<(DieRef, String)>,
     out: &mut String,
 ) -> Result<()> {
     if let Some(scope) = var.scope {
-        let basics = dies.basics(scope)?;
-        match dies.name_and_type(basics.name, basics.ty, basics.origin)?.0 {
-            Some(function) => out.push_str(&lossy(function)),
-            None => out.push_str("<unnamed function>"),
+        match last_scope {
+            Some((die, function)) if *die == scope => out.push_str(function),
+            _ => {
+                let basics = dies.basics(scope)?;
+                let function = match dies.name_and_type(basics.name, basics.ty, basics.origin)?.0 {
+                    Some(function) => lossy(function).into_owned(),
+                    None => "<unnamed function>".to_string(),
+                };
+                out.push_str(&function);
+                *last_scope = Some((scope, function));
+            }
         }
         out.push_str("::");
     }
