@@ -479,8 +479,9 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
 struct Odometer<'d> {
     dims: &'d [u64],
     /// Per dimension: its index and where its `[i]` starts in the path. Real arrays have a few
-    /// dimensions. The innermost index is kept in `inner` instead.
-    inline: [(u64, usize); 8],
+    /// dimensions (and a small odometer is quick to set up). The innermost index is kept in
+    /// `inner` instead.
+    inline: [(u64, usize); 4],
     spilled: Vec<(u64, usize)>,
     /// The innermost index and dimension.
     inner: u64,
@@ -494,7 +495,7 @@ impl<'d> Odometer<'d> {
     fn new(dims: &'d [u64], path: &mut String) -> Self {
         let mut odometer = Odometer {
             dims,
-            inline: [(0, 0); 8],
+            inline: [(0, 0); 4],
             spilled: Vec::new(),
             inner: 0,
             inner_len: dims.last().copied().unwrap_or(1),
