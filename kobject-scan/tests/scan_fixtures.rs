@@ -56,6 +56,8 @@ fn expected_objects() -> Vec<Expected> {
         v.push(exp(s, s, "0", SEM, "k_sem", Object));
     }
     v.push(exp("fixture_fn::fn_static_sem", "fn_static_sem", "0", SEM, "k_sem", Object));
+    v.push(exp("fixture_fn::fn_static_second", "fn_static_second", "0", SEM, "k_sem", Object));
+    v.push(exp("fixture_fn_next::fn_next_static", "fn_next_static", "0", SEM, "k_sem", Object));
     for (base, n) in
         [("sem_volatile_array", 3), ("sem_const_array", 2), ("sem_cv_array", 2), ("sem_atomic_array", 2)]
     {
