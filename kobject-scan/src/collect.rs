@@ -122,8 +122,9 @@ pub struct Found {
     api_offsets: Vec<(u32, u64)>,
     driver_apis: Vec<DriverApi>,
     /// The last function static's scope and its name: a function's statics are neighbours,
-    /// and looking the name up costs more than the rest of the path.
-    scope: Option<(DieRef, String)>,
+    /// and looking the name up costs more than the rest of the path. One buffer, refilled,
+    /// rather than a string per function.
+    scope: (Option<DieRef>, String),
 }
 
 impl Found {
@@ -583,22 +584,23 @@ fn variable_symbol<'a>(
     dies: &Dies<'_, 'a>,
     unit: &UnitDies<'_, 'a>,
     var: &Variable,
-    last_scope: &mut Option<(DieRef, String)>,
+    last_scope: &mut (Option<DieRef>, String),
     out: &mut String,
 ) -> Result<()> {
     if let Some(scope) = var.scope {
-        match last_scope {
-            Some((die, function)) if *die == scope => out.push_str(function),
-            _ => {
-                let basics = dies.basics(scope)?;
-                let function = match dies.name_and_type(basics.name, basics.ty, basics.origin)?.0 {
-                    Some(function) => lossy(function).into_owned(),
-                    None => "<unnamed function>".to_string(),
-                };
-                out.push_str(&function);
-                *last_scope = Some((scope, function));
+        let (die, function) = last_scope;
+        if *die != Some(scope) {
+            // Not a name for any scope until it is complete.
+            *die = None;
+            function.clear();
+            let basics = dies.basics(scope)?;
+            match dies.name_and_type(basics.name, basics.ty, basics.origin)?.0 {
+                Some(name) => function.push_str(&lossy(name)),
+                None => function.push_str("<unnamed function>"),
             }
+            *die = Some(scope);
         }
+        out.push_str(function);
         out.push_str("::");
     }
     // The common case, a name on the DIE itself, is copied straight from `.debug_str`.
