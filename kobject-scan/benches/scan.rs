@@ -207,6 +207,9 @@ struct Measurement {
     peak_heap: usize,
     /// Peak resident memory a fresh process gains reading and scanning the image.
     peak_rss: usize,
+    /// The scan in that fresh process: its one scan touches every page it uses for the first
+    /// time, as a build's scan does.
+    fresh: Duration,
 }
 
 /// Runs per configuration: at least this many, and for at least `MIN_MEASURE` in total.
@@ -255,6 +258,7 @@ fn measure(image: &Path, manifest_path: &Path) -> Measurement {
     let bytes = std::fs::read(image).expect("read image");
     let objects = all.install(|| kobject_scan::scan(&bytes, &manifest)).expect("scan").objects.len();
     let peak_heap = PEAK.load(Ordering::Relaxed) - base;
+    let (peak_rss, fresh) = fresh_process(image, manifest_path);
     Measurement {
         runs: parallel.len().min(single.len()),
         wall: Spread::of(parallel.iter().map(|s| s.0).collect()),
@@ -262,7 +266,8 @@ fn measure(image: &Path, manifest_path: &Path) -> Measurement {
         one_core: Spread::of(single.iter().map(|s| s.0).collect()),
         objects,
         peak_heap,
-        peak_rss: peak_rss(image, manifest_path),
+        peak_rss,
+        fresh,
     }
 }
 
@@ -270,13 +275,17 @@ fn measure(image: &Path, manifest_path: &Path) -> Measurement {
 const RSS_CHILD: &str = "KOBJECT_SCAN_BENCH_RSS_CHILD";
 
 /// Resident memory a fresh process gains from reading and scanning `image` (`/proc` VmHWM
-/// after the scan minus VmRSS before it, the thread pool already started).
-fn peak_rss(image: &Path, manifest: &Path) -> usize {
+/// after the scan minus VmRSS before it, the thread pool already started), and its scan time.
+fn fresh_process(image: &Path, manifest: &Path) -> (usize, Duration) {
     let exe = std::env::current_exe().expect("benchmark executable");
     let output = Command::new(exe).env(RSS_CHILD, "1").arg(image).arg(manifest).output().expect("run child");
     assert!(output.status.success(), "RSS child failed: {}", String::from_utf8_lossy(&output.stderr));
     let text = String::from_utf8_lossy(&output.stdout);
-    text.trim().parse().unwrap_or_else(|_| panic!("RSS child printed {text:?}"))
+    let mut fields = text.split_whitespace().map(|f| f.parse::<u64>());
+    match (fields.next(), fields.next()) {
+        (Some(Ok(rss)), Some(Ok(nanos))) => (rss as usize, Duration::from_nanos(nanos)),
+        _ => panic!("RSS child printed {text:?}"),
+    }
 }
 
 /// A `/proc/self/status` field in bytes.
@@ -291,10 +300,13 @@ fn rss_child(image: &Path, manifest: &Path) {
     let manifest = Manifest::from_file(manifest).expect("manifest");
     rayon::join(|| (), || ());
     let before = status_bytes("VmRSS:");
-    let objects = kobject_scan::scan_file(image, &manifest).expect("scan").objects.len();
+    let bytes = std::fs::read(image).expect("read image");
+    let start = Instant::now();
+    let objects = kobject_scan::scan(&bytes, &manifest).expect("scan").objects.len();
+    let scan_time = start.elapsed();
     let peak = status_bytes("VmHWM:");
     assert!(objects > 0 || image.exists());
-    println!("{}", peak.saturating_sub(before));
+    println!("{} {}", peak.saturating_sub(before), scan_time.as_nanos());
 }
 
 fn debug_info_size(image: &Path) -> u64 {
@@ -347,6 +359,11 @@ fn report(label: &str, image: &Path, m: &Measurement) {
         m.peak_rss as f64 / 1e6,
         m.peak_rss as f64 / elf
     );
+    println!(
+        "  that fresh process's one scan, {cores} threads, its memory touched for the first time: {:.2} ms = {:.0} MB/s",
+        ms(m.fresh),
+        rate(m.fresh)
+    );
 }
 
 /// Seconds a pyelftools walk takes, installing pyelftools if it is missing.
@@ -367,6 +384,16 @@ fn main() {
     if std::env::var_os(RSS_CHILD).is_some() {
         let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
         return rss_child(&args[0], &args[1]);
+    }
+    // Repeated scans in one process free and allocate the same few megabytes each time; with
+    // glibc's defaults the freed memory goes back to the system after some scans and not others
+    // (depending on allocation sizes), and the next scan faults it in again, which moved the
+    // median by a fifth between builds that scanned alike. Keeping freed memory makes the
+    // repeated scans measure the scan; the fresh-process figure keeps the cost of first touch.
+    // SAFETY: mallopt only sets allocator parameters; no allocation is in progress here.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
     }
     // `cargo bench` passes `--bench`; nothing else is accepted.
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kobject-scan-bench");
