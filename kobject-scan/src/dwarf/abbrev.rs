@@ -120,7 +120,8 @@ pub enum TypeAttr {
 }
 
 impl TypeAttr {
-    fn of(name: constants::DwAt) -> Option<TypeAttr> {
+    /// The type attribute `name` is, if it is one.
+    pub fn of(name: constants::DwAt) -> Option<TypeAttr> {
         Some(match name {
             constants::DW_AT_name => TypeAttr::Name,
             constants::DW_AT_type => TypeAttr::Type,

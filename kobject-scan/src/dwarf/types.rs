@@ -93,70 +93,44 @@ impl TypeAttrs<'_> {
     }
 }
 
+impl<'a> TypeAttrs<'a> {
+    /// Keep `value` as `attr`, unless an earlier one was kept (the first counts).
+    fn store(&mut self, attr: TypeAttr, value: AttributeValue<Reader<'a>>) {
+        let slot = match attr {
+            TypeAttr::Name => &mut self.name,
+            TypeAttr::Type => &mut self.ty,
+            TypeAttr::Signature => &mut self.signature,
+            TypeAttr::ByteSize => &mut self.byte_size,
+            TypeAttr::Declaration | TypeAttr::BitSize => {
+                // Only their presence counts.
+                match attr {
+                    TypeAttr::Declaration => self.declaration = true,
+                    _ => self.bit_size = true,
+                }
+                return;
+            }
+            TypeAttr::MemberLocation => &mut self.member_location,
+            TypeAttr::Count => &mut self.count,
+            TypeAttr::LowerBound => &mut self.lower_bound,
+            TypeAttr::UpperBound => &mut self.upper_bound,
+        };
+        slot.get_or_insert(value);
+    }
+}
+
 /// Read `die`'s attributes into `attrs`, replacing what it held.
 fn type_attrs<'a>(unit: &UnitDies<'_, 'a>, die: &Die, attrs: &mut TypeAttrs<'a>) -> Result<()> {
     attrs.clear();
-    let planned = unit.type_attributes(die, |attr, value| {
-        let slot = match attr {
-            TypeAttr::Name => &mut attrs.name,
-            TypeAttr::Type => &mut attrs.ty,
-            TypeAttr::Signature => &mut attrs.signature,
-            TypeAttr::ByteSize => &mut attrs.byte_size,
-            TypeAttr::Declaration => {
-                attrs.declaration = true;
-                return;
-            }
-            TypeAttr::BitSize => {
-                attrs.bit_size = true;
-                return;
-            }
-            TypeAttr::MemberLocation => &mut attrs.member_location,
-            TypeAttr::Count => &mut attrs.count,
-            TypeAttr::LowerBound => &mut attrs.lower_bound,
-            TypeAttr::UpperBound => &mut attrs.upper_bound,
-        };
-        *slot = Some(value);
-    })?;
-    if planned {
+    if unit.type_attributes(die, |attr, value| attrs.store(attr, value))? {
         return Ok(());
     }
     unit.attributes(
         die,
-        |name| {
-            matches!(
-                name,
-                constants::DW_AT_name
-                    | constants::DW_AT_type
-                    | constants::DW_AT_signature
-                    | constants::DW_AT_byte_size
-                    | constants::DW_AT_declaration
-                    | constants::DW_AT_bit_size
-                    | constants::DW_AT_data_member_location
-                    | constants::DW_AT_count
-                    | constants::DW_AT_lower_bound
-                    | constants::DW_AT_upper_bound
-            )
-        },
-        |attr, value| {
-            let slot = match attr {
-                constants::DW_AT_name => &mut attrs.name,
-                constants::DW_AT_type => &mut attrs.ty,
-                constants::DW_AT_signature => &mut attrs.signature,
-                constants::DW_AT_byte_size => &mut attrs.byte_size,
-                constants::DW_AT_declaration => {
-                    attrs.declaration = true;
-                    return Ok(());
-                }
-                constants::DW_AT_bit_size => {
-                    attrs.bit_size = true;
-                    return Ok(());
-                }
-                constants::DW_AT_data_member_location => &mut attrs.member_location,
-                constants::DW_AT_count => &mut attrs.count,
-                constants::DW_AT_lower_bound => &mut attrs.lower_bound,
-                _ => &mut attrs.upper_bound,
-            };
-            slot.get_or_insert(value);
+        |name| TypeAttr::of(name).is_some(),
+        |name, value| {
+            if let Some(attr) = TypeAttr::of(name) {
+                attrs.store(attr, value);
+            }
             Ok(())
         },
     )?;
