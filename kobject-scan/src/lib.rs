@@ -138,7 +138,7 @@ fn scan_units(
         let unit = dies.unit(unit)?;
         dwarf::walk_unit(&unit, &index.tags, &mut walked)?;
         // Types are resolved per unit: most are defined in it, and memory stays one unit's.
-        types.clear();
+        types.clear(Some((unit.entry.sect, unit.entry.start, unit.entry.end)));
         // Neighbouring variables often share a type (`int a, b, c;`): the last one is remembered.
         let mut last: Option<(DieRef, TypeId)> = None;
         for var in &walked.variables {

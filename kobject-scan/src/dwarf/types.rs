@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 
 use gimli::{constants, AttributeValue, Operation};
 
-use super::{lossy, Die, DieRef, Dies, Reader, TypeAttr, UnitDies};
+use super::{lossy, Die, DieRef, Dies, Reader, Sect, TypeAttr, UnitDies};
 use crate::error::{Boxed as Result, Error};
 
 pub type TypeId = usize;
@@ -149,13 +149,78 @@ fn reference<'a>(
     }
 }
 
+/// Units up to this size index their memo directly by DIE offset (4 bytes per byte of DIEs);
+/// larger ones, and DIEs outside the unit being scanned, go through a hash map.
+const DIRECT_MEMO_UNIT: usize = 1 << 18;
+
+/// The resolved type of each DIE met so far.
+#[derive(Default)]
+struct Memo {
+    /// The unit being scanned: section, start and end offsets.
+    home: Option<(Sect, usize, usize)>,
+    /// `TypeId + 1` by offset from the home unit's start; 0: not resolved.
+    direct: Vec<u32>,
+    /// The entries of `direct` in use, to clear only those.
+    used: Vec<u32>,
+    other: FxHashMap<DieRef, TypeId>,
+}
+
+impl Memo {
+    fn reset(&mut self, home: Option<(Sect, usize, usize)>) {
+        for &i in &self.used {
+            if let Some(slot) = self.direct.get_mut(i as usize) {
+                *slot = 0;
+            }
+        }
+        self.used.clear();
+        self.other.clear();
+        self.home = home.filter(|&(_, start, end)| end.saturating_sub(start) <= DIRECT_MEMO_UNIT);
+        if let Some((_, start, end)) = self.home {
+            if self.direct.len() < end - start {
+                self.direct.resize(end - start, 0);
+            }
+        }
+    }
+
+    /// The slot of `die` in `direct`, if it is in the home unit.
+    #[inline]
+    fn index(&self, die: DieRef) -> Option<usize> {
+        let (sect, start, end) = self.home?;
+        (die.sect == sect && (start..end).contains(&die.offset)).then(|| die.offset - start)
+    }
+
+    #[inline]
+    fn get(&self, die: DieRef) -> Option<TypeId> {
+        match self.index(die) {
+            Some(i) => self.direct.get(i).and_then(|&v| v.checked_sub(1)).map(|id| id as TypeId),
+            None => self.other.get(&die).copied(),
+        }
+    }
+
+    #[inline]
+    fn insert(&mut self, die: DieRef, id: TypeId) {
+        let direct = self.index(die).zip(u32::try_from(id + 1).ok());
+        match direct.and_then(|(i, v)| Some((i, v, self.direct.get_mut(i)?))) {
+            Some((i, v, slot)) => {
+                if *slot == 0 {
+                    self.used.push(i as u32);
+                }
+                *slot = v;
+            }
+            None => {
+                self.other.insert(die, id);
+            }
+        }
+    }
+}
+
 pub struct Types<'d, 'u, 'a> {
     dies: &'d Dies<'u, 'a>,
     tags: &'d FxHashMap<&'d [u8], usize>,
     /// Manifest `api_member` per type index (devices only).
     api_members: &'d [Option<&'d [u8]>],
     nodes: Vec<TypeNode<'a>>,
-    memo: FxHashMap<DieRef, TypeId>,
+    memo: Memo,
     /// Scratch for [`Types::resolve_at`]'s typedef/qualifier chains.
     chain: Vec<DieRef>,
 }
@@ -166,13 +231,14 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
         tags: &'d FxHashMap<&'d [u8], usize>,
         api_members: &'d [Option<&'d [u8]>],
     ) -> Self {
-        Types { dies, tags, api_members, nodes: Vec::new(), memo: FxHashMap::default(), chain: Vec::new() }
+        Types { dies, tags, api_members, nodes: Vec::new(), memo: Memo::default(), chain: Vec::new() }
     }
 
-    /// Forget every resolved type, keeping the memory for the next unit's.
-    pub fn clear(&mut self) {
+    /// Forget every resolved type, keeping the memory for the next unit's, `home` (section,
+    /// start and end), whose DIEs are memoised by offset.
+    pub fn clear(&mut self, home: Option<(Sect, usize, usize)>) {
         self.nodes.clear();
-        self.memo.clear();
+        self.memo.reset(home);
     }
 
     pub fn node(&self, id: TypeId) -> Option<&TypeNode<'a>> {
@@ -207,7 +273,7 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
             return Ok(self.push(Shape::Leaf { size: None }, false));
         };
         // Most lookups are of types met before in the unit.
-        if let Some(&id) = self.memo.get(&first) {
+        if let Some(id) = self.memo.get(first) {
             if !matches!(self.nodes.get(id).map(|n| &n.shape), Some(Shape::Pending)) {
                 return Ok(id);
             }
@@ -225,7 +291,7 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
         let mut current = first;
         let mut attrs = TypeAttrs::default();
         let id = loop {
-            if let Some(&id) = self.memo.get(&current) {
+            if let Some(id) = self.memo.get(current) {
                 if matches!(self.nodes.get(id).map(|n| &n.shape), Some(Shape::Pending)) {
                     return Err(Box::new(Error::Unsupported {
                         at: units.location(current),
@@ -489,4 +555,38 @@ fn constant_offset(unit: &UnitDies<'_, '_>, value: &AttributeValue<Reader<'_>>) 
         _ => return None,
     };
     ops.next().ok()?.is_none().then_some(offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Memo, DIRECT_MEMO_UNIT};
+    use crate::dwarf::{DieRef, Sect};
+
+    fn die(sect: Sect, offset: usize) -> DieRef {
+        DieRef { sect, offset }
+    }
+
+    #[test]
+    fn memo_holds_home_and_other_dies_and_forgets_them_on_reset() {
+        let mut memo = Memo::default();
+        memo.reset(Some((Sect::Info, 100, 200)));
+        let (home, before, after, types) =
+            (die(Sect::Info, 150), die(Sect::Info, 99), die(Sect::Info, 200), die(Sect::Types, 150));
+        for (i, d) in [home, before, after, types].into_iter().enumerate() {
+            assert_eq!(memo.get(d), None);
+            memo.insert(d, i);
+        }
+        memo.insert(home, 7);
+        assert_eq!([home, before, after, types].map(|d| memo.get(d)), [Some(7), Some(1), Some(2), Some(3)]);
+        assert_eq!(memo.other.len(), 3, "only the home unit's DIE is indexed directly");
+        memo.reset(Some((Sect::Info, 200, 220)));
+        assert_eq!([home, before, after, types].map(|d| memo.get(d)), [None; 4]);
+        memo.insert(after, 0);
+        assert_eq!(memo.get(after), Some(0));
+        assert!(memo.other.is_empty());
+        // A unit too large for a direct index uses the map alone.
+        memo.reset(Some((Sect::Info, 0, DIRECT_MEMO_UNIT + 1)));
+        memo.insert(home, 3);
+        assert_eq!((memo.get(home), memo.other.len()), (Some(3), 1));
+    }
 }
