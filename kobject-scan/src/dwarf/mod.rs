@@ -351,15 +351,13 @@ impl<'u, 'a> UnitDies<'u, 'a> {
         Ok(true)
     }
 
-    /// The attributes of a variable DIE the first pass reads, in one pass over them. Cheaper
+    /// The attributes of a variable DIE the first pass reads, in one pass over them: for the
+    /// variables the planned readers ([`UnitDies::planned_layout`]) leave undecided. Cheaper
     /// than [`UnitDies::attributes`]: the name is only located (most variables never need it),
     /// and the usual forms of location and references are read without the general decoder.
     /// A repeated attribute: the last counts. Returns the offset just past the attributes.
     pub fn variable_attributes(&self, die: &Die, out: &mut VariableAttrs<'a>) -> Result<usize> {
         use gimli::constants as c;
-        if let Some(plan) = self.table.variable_plan(&die.abbrev) {
-            return self.planned_variable_attributes(die, plan, out);
-        }
         let error = |source| self.error(die.offset, source);
         let mut cursor = self.cursor_at(die.attrs).map_err(error)?;
         let encoding = self.encoding();
@@ -399,74 +397,6 @@ impl<'u, 'a> UnitDies<'u, 'a> {
             }
         }
         cursor.skip(pending).map_err(error)?;
-        Ok(self.offset_of(&cursor))
-    }
-
-    /// [`UnitDies::variable_attributes`] for an abbreviation with a plan: each attribute read
-    /// where the plan puts it.
-    fn planned_variable_attributes(
-        &self,
-        die: &Die,
-        plan: &VariablePlan,
-        out: &mut VariableAttrs<'a>,
-    ) -> Result<usize> {
-        let error = |source| self.error(die.offset, source);
-        let start = self.cursor_at(die.attrs).map_err(error)?;
-        let mut after_name = start;
-        if let Some(offset) = plan.string_name {
-            after_name.skip(usize::from(offset)).map_err(error)?;
-            after_name.read_null_terminated_slice().map_err(error)?;
-        }
-        // The location follows the start or the name, never itself.
-        let mut cursor = if plan.location.anchor == Anchor::Start { start } else { after_name };
-        cursor.skip(usize::from(plan.location.offset)).map_err(error)?;
-        let len = form::uleb128(&mut cursor).map_err(error)?;
-        let len = usize::try_from(len).map_err(|_| error(gimli::Error::UnsupportedOffset))?;
-        out.location = Some(AttributeValue::Exprloc(gimli::Expression(cursor.split(len).map_err(error)?)));
-        let after_location = cursor;
-        cursor.skip(usize::from(plan.tail)).map_err(error)?;
-        // Every place lies before the end just checked.
-        let at = |place: Place| {
-            let mut reader = match place.anchor {
-                Anchor::Start => start,
-                Anchor::Name => after_name,
-                Anchor::Location => after_location,
-            };
-            reader.skip(usize::from(place.offset)).map(|()| reader).map_err(error)
-        };
-        let reference = |(place, size): (Place, u8)| {
-            let mut reader = at(place)?;
-            let offset = match size {
-                1 => reader.read_u8().map(u64::from),
-                2 => reader.read_u16().map(u64::from),
-                4 => reader.read_u32().map(u64::from),
-                _ => reader.read_u64(),
-            }
-            .map_err(error)?;
-            let offset = usize::try_from(offset).map_err(|_| error(gimli::Error::UnsupportedOffset))?;
-            match self.entry.start.checked_add(offset) {
-                // Inside this unit, as nearly every reference is.
-                Some(target) if target < self.entry.end => {
-                    Ok(Some(DieRef { sect: self.entry.sect, offset: target }))
-                }
-                _ => self.units.reference(
-                    self.entry,
-                    die.offset,
-                    &AttributeValue::UnitRef(gimli::UnitOffset(offset)),
-                ),
-            }
-        };
-        if let Some(ty) = plan.ty {
-            out.ty = reference(ty)?;
-        }
-        if let Some(origin) = plan.origin {
-            out.origin = reference(origin)?;
-        }
-        if let Some((place, index)) = plan.name {
-            if let Some(spec) = self.table.spec(index) {
-                out.name = Some(AttributeAt { offset: self.offset_of(&at(place)?), spec });
-            }
-        }
         Ok(self.offset_of(&cursor))
     }
 

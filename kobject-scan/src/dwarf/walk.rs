@@ -91,49 +91,39 @@ pub fn walk_unit(
         let die = || Die { offset, abbrev: *abbrev, attrs: base + attrs };
         pos = match abbrev.role {
             Role::Variable => {
-                let plan = table.variable_plan(abbrev);
-                let planned = plan.and_then(|plan| Some((plan, unit.planned_layout(plan, attrs)?)));
                 // Most variables are locals: their location alone settles them, and only static
                 // ones have their references read.
-                let fast = planned.as_ref().and_then(|(plan, layout)| {
-                    match quick_static_address(unit.planned_location(layout), address_size, endian)? {
-                        None => Some(Some(layout.end)),
-                        Some(address) => {
-                            let (name, ty, origin) = unit.planned_references(plan, layout)?;
-                            out.variables.push(Variable {
-                                unit: unit.index,
-                                die: here,
-                                address,
-                                name,
-                                origin,
-                                ty,
-                                scope: scopes.last().map(|&(_, s)| s),
-                            });
-                            Some(Some(layout.end))
-                        }
-                    }
+                let quick = table.variable_plan(abbrev).and_then(|plan| {
+                    let layout = unit.planned_layout(plan, attrs)?;
+                    let found =
+                        match quick_static_address(unit.planned_location(&layout), address_size, endian)? {
+                            Some(address) => Some((address, unit.planned_references(plan, &layout)?)),
+                            None => None,
+                        };
+                    Some((layout.end, found))
                 });
-                match fast.flatten() {
-                    Some(end) => end,
+                let (end, found) = match quick {
+                    Some(quick) => quick,
                     None => {
                         let mut attrs = VariableAttrs::default();
                         let end = unit.variable_attributes(&die(), &mut attrs)?;
-                        if let Some(address) =
-                            attrs.location.map(|l| static_address(unit, offset, l)).transpose()?.flatten()
-                        {
-                            out.variables.push(Variable {
-                                unit: unit.index,
-                                die: here,
-                                address,
-                                name: attrs.name,
-                                origin: attrs.origin,
-                                ty: attrs.ty,
-                                scope: scopes.last().map(|&(_, s)| s),
-                            });
-                        }
-                        end - base
+                        let address =
+                            attrs.location.map(|l| static_address(unit, offset, l)).transpose()?.flatten();
+                        (end - base, address.map(|address| (address, (attrs.name, attrs.ty, attrs.origin))))
                     }
+                };
+                if let Some((address, (name, ty, origin))) = found {
+                    out.variables.push(Variable {
+                        unit: unit.index,
+                        die: here,
+                        address,
+                        name,
+                        origin,
+                        ty,
+                        scope: scopes.last().map(|&(_, s)| s),
+                    });
                 }
+                end
             }
             Role::Struct if !tags.is_empty() => {
                 let mut name = None;
