@@ -294,7 +294,9 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
     fn first_spec(&self, id: TypeId) -> Option<usize> {
         match &self.types.node(id)?.shape {
             Shape::Kobject { spec, .. } => Some(*spec),
-            Shape::Record { members, .. } => members.iter().find_map(|m| self.first_spec(m.ty)),
+            Shape::Record { members, .. } => {
+                self.types.members(*members).iter().find_map(|m| self.first_spec(m.ty))
+            }
             Shape::Array { elem, .. } => self.first_spec(*elem),
             Shape::Leaf { .. } | Shape::Pending => None,
         }
@@ -340,7 +342,7 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
             Shape::Record { union, members, .. } => {
                 let here = self.path.len();
                 let inner_union = if *union { Some(here) } else { union_at };
-                for member in members {
+                for member in types.members(*members) {
                     if !types.node(member.ty).is_some_and(|n| n.contains) {
                         continue;
                     }
@@ -356,7 +358,7 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
                 Ok(())
             }
             Shape::Array { dims, bounded, elem, .. } => {
-                let elem = *elem;
+                let (dims, elem) = (types.dims(*dims), *elem);
                 if !bounded {
                     return self.reject_whole(id, address, Reason::UnknownBound);
                 }
@@ -376,7 +378,7 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
                             (outer, self.entry(spec, stack_size, why(self), None), stack_size.unwrap_or(0))
                         } else {
                             // An array of objects, the common case, without the descent per element.
-                            (&dims[..], self.entry(spec, size, why(self), api_offset), elem_size)
+                            (dims, self.entry(spec, size, why(self), api_offset), elem_size)
                         };
                         let Some(entry) = entry else {
                             return Ok(());

@@ -29,7 +29,7 @@ pub struct Member<'a> {
 }
 
 #[derive(Debug, Clone)]
-pub enum Shape<'a> {
+pub enum Shape {
     /// Being resolved; meeting it again means the type contains itself by value.
     Pending,
     /// A manifest struct: `spec` indexes the manifest types.
@@ -42,20 +42,35 @@ pub enum Shape<'a> {
     },
     Record {
         union: bool,
-        /// The members that hold an object somewhere inside (the others never matter).
-        members: Vec<Member<'a>>,
+        /// The members that hold an object somewhere inside (the others never matter):
+        /// read them with [`Types::members`].
+        members: Span,
         size: Option<u64>,
     },
-    /// Dimensions outermost first; `bounded` is false when any bound is not a constant (its
-    /// dimension then reads 0).
-    Array { dims: Vec<u64>, bounded: bool, elem: TypeId, size: Option<u64> },
+    /// Dimensions outermost first ([`Types::dims`]); `bounded` is false when any bound is not
+    /// a constant (its dimension then reads 0).
+    Array { dims: Span, bounded: bool, elem: TypeId, size: Option<u64> },
     /// Anything that cannot contain an object: base, pointer, enum, function types.
     Leaf { size: Option<u64> },
 }
 
+/// A run of entries in one of the arenas of [`Types`]: every type's members and dimensions
+/// share two vectors per unit, rather than a vector each (thousands per scan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    start: usize,
+    len: usize,
+}
+
+impl Span {
+    fn range(self) -> std::ops::Range<usize> {
+        self.start..self.start + self.len
+    }
+}
+
 #[derive(Debug, Clone)]
-pub struct TypeNode<'a> {
-    pub shape: Shape<'a>,
+pub struct TypeNode {
+    pub shape: Shape,
     /// Whether a kernel object (or driver API instance) sits anywhere inside.
     pub contains: bool,
 }
@@ -219,7 +234,15 @@ pub struct Types<'d, 'u, 'a> {
     tags: &'d FxHashMap<&'d [u8], usize>,
     /// Manifest `api_member` per type index (devices only).
     api_members: &'d [Option<&'d [u8]>],
-    nodes: Vec<TypeNode<'a>>,
+    nodes: Vec<TypeNode>,
+    /// The arenas [`Span`]s point into.
+    members: Vec<Member<'a>>,
+    dims: Vec<u64>,
+    /// Members and dimensions of the types being built, innermost last: a type's entries move
+    /// to the arena when it is complete, so each type's entries stay contiguous there although
+    /// building it builds others.
+    pending_members: Vec<Member<'a>>,
+    pending_dims: Vec<u64>,
     memo: Memo,
     /// Scratch for [`Types::resolve_at`]'s typedef/qualifier chains.
     chain: Vec<DieRef>,
@@ -231,18 +254,43 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
         tags: &'d FxHashMap<&'d [u8], usize>,
         api_members: &'d [Option<&'d [u8]>],
     ) -> Self {
-        Types { dies, tags, api_members, nodes: Vec::new(), memo: Memo::default(), chain: Vec::new() }
+        Types {
+            dies,
+            tags,
+            api_members,
+            nodes: Vec::new(),
+            members: Vec::new(),
+            dims: Vec::new(),
+            pending_members: Vec::new(),
+            pending_dims: Vec::new(),
+            memo: Memo::default(),
+            chain: Vec::new(),
+        }
     }
 
     /// Forget every resolved type, keeping the memory for the next unit's, `home` (section,
     /// start and end), whose DIEs are memoised by offset.
     pub fn clear(&mut self, home: Option<(Sect, usize, usize)>) {
         self.nodes.clear();
+        self.members.clear();
+        self.dims.clear();
+        self.pending_members.clear();
+        self.pending_dims.clear();
         self.memo.reset(home);
     }
 
-    pub fn node(&self, id: TypeId) -> Option<&TypeNode<'a>> {
+    pub fn node(&self, id: TypeId) -> Option<&TypeNode> {
         self.nodes.get(id)
+    }
+
+    /// The members of a [`Shape::Record`].
+    pub fn members(&self, span: Span) -> &[Member<'a>] {
+        self.members.get(span.range()).unwrap_or_default()
+    }
+
+    /// The dimensions of a [`Shape::Array`].
+    pub fn dims(&self, span: Span) -> &[u64] {
+        self.dims.get(span.range()).unwrap_or_default()
     }
 
     /// Size in bytes of a resolved type, if known.
@@ -252,12 +300,12 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
             Shape::Kobject { size, .. } | Shape::Record { size, .. } | Shape::Leaf { size } => *size,
             Shape::Array { dims, bounded, elem, size } => size.or_else(|| {
                 let elem_size = self.size(*elem).filter(|_| *bounded)?;
-                dims.iter().try_fold(elem_size, |acc, &d| acc.checked_mul(d))
+                self.dims(*dims).iter().try_fold(elem_size, |acc, &d| acc.checked_mul(d))
             }),
         }
     }
 
-    fn push(&mut self, shape: Shape<'a>, contains: bool) -> TypeId {
+    fn push(&mut self, shape: Shape, contains: bool) -> TypeId {
         self.nodes.push(TypeNode { shape, contains });
         self.nodes.len() - 1
     }
@@ -381,8 +429,8 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
                     None => {
                         let id = self.push(Shape::Pending, false);
                         self.memo.insert(die, id);
-                        let members = self.members(unit, entry, depth)?;
-                        let contains = !members.is_empty();
+                        let members = self.read_members(unit, entry, depth)?;
+                        let contains = members.len != 0;
                         if let Some(node) = self.nodes.get_mut(id) {
                             *node = TypeNode {
                                 shape: Shape::Record {
@@ -400,19 +448,31 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
             constants::DW_TAG_array_type => {
                 let id = self.push(Shape::Pending, false);
                 self.memo.insert(die, id);
-                let (mut dims, mut bounded) = self.dimensions(unit, entry)?;
-                let elem_die = reference(unit, entry, attrs.ty)?;
-                let mut elem = self.resolve_at(elem_die, depth + 1)?;
+                let start = self.pending_dims.len();
+                let read = self.read_dimensions(unit, entry).and_then(|bounded| {
+                    let elem_die = reference(unit, entry, attrs.ty)?;
+                    Ok((bounded, self.resolve_at(elem_die, depth + 1)?))
+                });
+                let (mut bounded, mut elem) = match read {
+                    Ok(read) => read,
+                    Err(e) => {
+                        self.pending_dims.truncate(start);
+                        return Err(e);
+                    }
+                };
+                let first = self.dims.len();
+                self.dims.extend(self.pending_dims.drain(start..));
                 // An array of (typedef'd) arrays is one array with all the dimensions.
-                if let Some(TypeNode {
+                if let Some(&TypeNode {
                     shape: Shape::Array { dims: inner, bounded: inner_bounded, elem: inner_elem, .. },
                     ..
                 }) = self.nodes.get(elem)
                 {
-                    dims.extend_from_slice(inner);
-                    bounded &= *inner_bounded;
-                    elem = *inner_elem;
+                    self.dims.extend_from_within(inner.range());
+                    bounded &= inner_bounded;
+                    elem = inner_elem;
                 }
+                let dims = Span { start: first, len: self.dims.len() - first };
                 let contains = self.nodes.get(elem).is_some_and(|n| n.contains);
                 if let Some(node) = self.nodes.get_mut(id) {
                     *node = TypeNode { shape: Shape::Array { dims, bounded, elem, size }, contains };
@@ -425,8 +485,19 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
         Ok(id)
     }
 
-    fn members(&mut self, unit: &UnitDies<'u, 'a>, entry: &Die, depth: usize) -> Result<Vec<Member<'a>>> {
-        let mut members = Vec::new();
+    /// The members of `entry` that hold an object, moved to the arena once all are read.
+    fn read_members(&mut self, unit: &UnitDies<'u, 'a>, entry: &Die, depth: usize) -> Result<Span> {
+        let start = self.pending_members.len();
+        if let Err(e) = self.push_members(unit, entry, depth) {
+            self.pending_members.truncate(start);
+            return Err(e);
+        }
+        let first = self.members.len();
+        self.members.extend(self.pending_members.drain(start..));
+        Ok(Span { start: first, len: self.members.len() - first })
+    }
+
+    fn push_members(&mut self, unit: &UnitDies<'u, 'a>, entry: &Die, depth: usize) -> Result<()> {
         let mut attrs = TypeAttrs::default();
         for child in unit.children(entry) {
             let child = child?;
@@ -449,9 +520,9 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
                 Some(value) => Some(lossy(unit.string(value).map_err(|e| unit.error(child.offset, e))?)),
                 None => None,
             };
-            members.push(Member { name, offset, ty });
+            self.pending_members.push(Member { name, offset, ty });
         }
-        Ok(members)
+        Ok(())
     }
 
     /// Offset of the member called `name` (searched through anonymous members too).
@@ -474,9 +545,9 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
         Ok(None)
     }
 
-    /// Element counts of an array's subranges, outermost first, and whether all are constants.
-    fn dimensions(&mut self, unit: &UnitDies<'u, 'a>, entry: &Die) -> Result<(Vec<u64>, bool)> {
-        let mut dims = Vec::new();
+    /// Push the element counts of an array's subranges, outermost first, to the pending
+    /// dimensions; whether all are constants.
+    fn read_dimensions(&mut self, unit: &UnitDies<'u, 'a>, entry: &Die) -> Result<bool> {
         let mut bounded = true;
         let mut attrs = TypeAttrs::default();
         for child in unit.children(entry) {
@@ -503,9 +574,9 @@ impl<'d, 'u, 'a> Types<'d, 'u, 'a> {
                 }
             };
             bounded &= count.is_some();
-            dims.push(count.unwrap_or(0));
+            self.pending_dims.push(count.unwrap_or(0));
         }
-        Ok((dims, bounded))
+        Ok(bounded)
     }
 }
 
