@@ -665,6 +665,29 @@ pub fn build_inventory(
     });
     for (index, &candidate) in stretches.flatten() {
         let kind = types.get(usize::from(candidate.spec)).map_or(Kind::Object, |t| t.kind);
+        // The common case: no known problem, not a device, in a section where it may live.
+        // The object is written straight into the list: built first and then moved, its
+        // fields would be read back before their writes had settled, which stalls.
+        if candidate.flags == 0 && kind != Kind::Device {
+            if let Some(s) =
+                image.section_containing_after(candidate.address, candidate.size, &mut last_section)
+            {
+                if may_live(s, kind) == Some(true) {
+                    objects.push(Object {
+                        address: candidate.address,
+                        size: candidate.size,
+                        data: 0,
+                        api: None,
+                        type_index: candidate.spec,
+                        struct_index: candidate.spec,
+                        kind,
+                        section: s as u32,
+                        symbol: SymbolRef { start: candidate.symbol },
+                    });
+                    continue;
+                }
+            }
+        }
         let mut object = Object {
             address: candidate.address,
             size: candidate.size,
@@ -676,16 +699,6 @@ pub fn build_inventory(
             section: 0,
             symbol: SymbolRef { start: candidate.symbol },
         };
-        // The common case: no known problem, not a device, in a section where it may live.
-        if candidate.flags == 0 && kind != Kind::Device {
-            if let Some(s) = image.section_containing_after(object.address, object.size, &mut last_section) {
-                if may_live(s, kind) == Some(true) {
-                    object.section = s as u32;
-                    objects.push(object);
-                    continue;
-                }
-            }
-        }
         let mut problem =
             if candidate.flags & HAS_PROBLEM != 0 { lookup(&problems, index).cloned() } else { None };
         let api_offset =
