@@ -250,7 +250,7 @@ pub fn decodes(name: constants::DwAt) -> bool {
 #[inline]
 pub fn read<'a>(
     input: &mut Reader<'a>,
-    spec: AttributeSpecification,
+    spec: &AttributeSpecification,
     encoding: Encoding,
 ) -> gimli::Result<AttributeValue<Reader<'a>>> {
     // The forms compilers use for names, references and small constants, inline; their
@@ -276,7 +276,7 @@ pub fn read<'a>(
 /// [`read`] for every form.
 fn read_general<'a>(
     input: &mut Reader<'a>,
-    spec: AttributeSpecification,
+    spec: &AttributeSpecification,
     encoding: Encoding,
 ) -> gimli::Result<AttributeValue<Reader<'a>>> {
     let name = spec.name();
@@ -522,7 +522,7 @@ mod tests {
                         let implicit = (form == constants::DW_FORM_implicit_const).then_some(-7);
                         let spec = AttributeSpecification::new(name, form, implicit);
                         let mut ours = EndianSlice::new(&DATA, endian);
-                        let ours = read(&mut ours, spec, encoding)
+                        let ours = read(&mut ours, &spec, encoding)
                             .map(|value| (format!("{value:?}"), DATA.len() - ours.len()))
                             .ok();
                         assert_eq!(
@@ -613,7 +613,7 @@ mod tests {
         for name in [constants::DW_AT_byte_size, constants::DW_AT_upper_bound] {
             let spec = AttributeSpecification::new(name, constants::DW_FORM_indirect, None);
             let mut ours = EndianSlice::new(&data, RunTimeEndian::Little);
-            let ours = read(&mut ours, spec, encoding)
+            let ours = read(&mut ours, &spec, encoding)
                 .map(|value| (format!("{value:?}"), data.len() - ours.len()))
                 .ok();
             assert_eq!(ours, gimli_read(&data, encoding, spec, RunTimeEndian::Little));

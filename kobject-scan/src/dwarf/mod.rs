@@ -308,7 +308,7 @@ impl<'u, 'a> UnitDies<'u, 'a> {
             cursor.skip(pending).map_err(error)?;
             pending = 0;
             let value = if form::decodes(spec.name()) {
-                form::read(&mut cursor, *spec, encoding).map_err(error)?
+                form::read(&mut cursor, spec, encoding).map_err(error)?
             } else {
                 // Rare attributes (the root's bases) go through gimli's cursor.
                 let at = gimli::UnitOffset(self.offset_of(&cursor) - self.entry.start);
@@ -346,7 +346,7 @@ impl<'u, 'a> UnitDies<'u, 'a> {
         for read in reads {
             let mut cursor = if read.place.anchor == Anchor::Start { start } else { after_name };
             cursor.skip(usize::from(read.place.offset)).map_err(error)?;
-            each(read.attr, form::read(&mut cursor, read.spec, encoding).map_err(error)?);
+            each(read.attr, form::read(&mut cursor, &read.spec, encoding).map_err(error)?);
         }
         Ok(true)
     }
@@ -380,14 +380,14 @@ impl<'u, 'a> UnitDies<'u, 'a> {
                     let len = usize::try_from(len).map_err(|_| error(gimli::Error::UnsupportedOffset))?;
                     AttributeValue::Exprloc(gimli::Expression(cursor.split(len).map_err(error)?))
                 } else {
-                    form::read(&mut cursor, *spec, encoding).map_err(error)?
+                    form::read(&mut cursor, spec, encoding).map_err(error)?
                 });
                 continue;
             }
             let value = if spec.form() == c::DW_FORM_ref4 {
                 AttributeValue::UnitRef(gimli::UnitOffset(cursor.read_u32().map_err(error)? as usize))
             } else {
-                form::read(&mut cursor, *spec, encoding).map_err(error)?
+                form::read(&mut cursor, spec, encoding).map_err(error)?
             };
             let target = self.units.reference(self.entry, die.offset, &value)?;
             if name == c::DW_AT_type {
@@ -468,7 +468,7 @@ impl<'u, 'a> UnitDies<'u, 'a> {
     pub fn attribute_at(&self, at: AttributeAt) -> Result<AttributeValue<Reader<'a>>> {
         let error = |source| self.error(at.offset, source);
         let mut cursor = self.cursor_at(at.offset).map_err(error)?;
-        form::read(&mut cursor, at.spec, self.encoding()).map_err(error)
+        form::read(&mut cursor, &at.spec, self.encoding()).map_err(error)
     }
 
     /// The direct children of `die`, in order.
