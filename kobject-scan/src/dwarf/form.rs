@@ -165,12 +165,19 @@ pub fn uint_raw(bytes: &[u8], endian: gimli::RunTimeEndian) -> Option<u64> {
 }
 
 /// An unsigned LEB128 number at `pos` in `bytes` that fits 64 bits, and the offset after it.
+/// Nearly all are one byte, read here; the loop for longer ones is kept out of line so that
+/// this stays small enough to inline into the walk.
 #[inline]
 pub fn uleb128_raw(bytes: &[u8], pos: usize) -> Option<(u64, usize)> {
-    let first = *bytes.get(pos)?;
-    if first < 0x80 {
-        return Some((u64::from(first), pos + 1));
+    match bytes.get(pos) {
+        Some(&first) if first < 0x80 => Some((u64::from(first), pos + 1)),
+        _ => uleb128_raw_long(bytes, pos),
     }
+}
+
+/// [`uleb128_raw`] for numbers of more than one byte.
+#[inline(never)]
+fn uleb128_raw_long(bytes: &[u8], pos: usize) -> Option<(u64, usize)> {
     let mut value = 0u64;
     for (i, &byte) in bytes.get(pos..)?.iter().enumerate().take(10) {
         let shift = 7 * i as u32;
