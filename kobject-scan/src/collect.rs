@@ -38,56 +38,31 @@ struct Candidate {
 
 /// A list grown in chunks, each at least twice the last, so growth never copies what is
 /// stored (a `Vec` copies everything on each doubling); the join copies each element once.
-#[derive(Debug, Default)]
-struct Chunked<B> {
-    full: Vec<B>,
+#[derive(Debug)]
+struct Chunked<T> {
+    full: Vec<Vec<T>>,
     /// Elements in `full`.
     full_len: usize,
-    last: B,
+    last: Vec<T>,
 }
 
-/// What [`Chunked`] stores in: `Vec` or `String`.
-trait Buffer: Default {
-    fn len(&self) -> usize;
-    fn capacity(&self) -> usize;
-    fn with_capacity(capacity: usize) -> Self;
-}
-
-impl<T> Buffer for Vec<T> {
-    fn len(&self) -> usize {
-        Vec::len(self)
-    }
-    fn capacity(&self) -> usize {
-        Vec::capacity(self)
-    }
-    fn with_capacity(capacity: usize) -> Self {
-        Vec::with_capacity(capacity)
-    }
-}
-
-impl Buffer for String {
-    fn len(&self) -> usize {
-        String::len(self)
-    }
-    fn capacity(&self) -> usize {
-        String::capacity(self)
-    }
-    fn with_capacity(capacity: usize) -> Self {
-        String::with_capacity(capacity)
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked { full: Vec::new(), full_len: 0, last: Vec::new() }
     }
 }
 
 /// Elements in a first chunk: small parts stay small.
 const FIRST_CHUNK: usize = 256;
 
-impl<B: Buffer> Chunked<B> {
+impl<T> Chunked<T> {
     fn len(&self) -> usize {
         self.full_len + self.last.len()
     }
 
     /// The chunk to append `need` elements to.
     #[inline]
-    fn room(&mut self, need: usize) -> &mut B {
+    fn room(&mut self, need: usize) -> &mut Vec<T> {
         if self.last.capacity() - self.last.len() < need {
             self.grow(need);
         }
@@ -97,14 +72,14 @@ impl<B: Buffer> Chunked<B> {
     #[cold]
     fn grow(&mut self, need: usize) {
         let capacity = (self.last.capacity() * 2).max(need).max(FIRST_CHUNK);
-        let full = std::mem::replace(&mut self.last, B::with_capacity(capacity));
-        if full.len() > 0 {
+        let full = std::mem::replace(&mut self.last, Vec::with_capacity(capacity));
+        if !full.is_empty() {
             self.full_len += full.len();
             self.full.push(full);
         }
     }
 
-    fn chunks(self) -> impl Iterator<Item = B> {
+    fn chunks(self) -> impl Iterator<Item = Vec<T>> {
         self.full.into_iter().chain(std::iter::once(self.last))
     }
 }
@@ -112,10 +87,11 @@ impl<B: Buffer> Chunked<B> {
 /// Candidates found in some units, before the rules.
 #[derive(Debug, Default)]
 pub struct Found {
-    candidates: Chunked<Vec<Candidate>>,
+    candidates: Chunked<Candidate>,
     /// Every candidate's symbol path followed by a NUL, in candidate order; a path never spans
-    /// two chunks, so offsets count through the chunks as if they were one string.
-    symbols: Chunked<String>,
+    /// two chunks, so offsets count through the chunks as if they were one buffer. Bytes, so a
+    /// name is copied without a UTF-8 check of its own: see [`push_name`].
+    symbols: Chunked<u8>,
     /// Candidates already known not to be objects (index into `candidates`, ascending).
     problems: Vec<(u32, Reason)>,
     /// Devices: offset of the API pointer in the device struct (index into `candidates`).
@@ -125,6 +101,9 @@ pub struct Found {
     /// and looking the name up costs more than the rest of the path. One buffer, refilled,
     /// rather than a string per function.
     scope: (Option<DieRef>, String),
+    /// Path of the value being enumerated, extended and truncated while descending; a scratch
+    /// buffer reused across variables. Bytes, as in `symbols`.
+    path: Vec<u8>,
 }
 
 impl Found {
@@ -132,7 +111,7 @@ impl Found {
     pub fn join(parts: Vec<Found>) -> Joined {
         let mut joined = Joined {
             candidates: Vec::with_capacity(parts.iter().map(|p| p.candidates.len()).sum()),
-            symbols: String::with_capacity(parts.iter().map(|p| p.symbols.len()).sum()),
+            symbols: Vec::with_capacity(parts.iter().map(|p| p.symbols.len()).sum()),
             problems: Vec::new(),
             api_offsets: Vec::new(),
             driver_apis: Vec::new(),
@@ -141,7 +120,7 @@ impl Found {
             let base = joined.candidates.len() as u32;
             let text_base = joined.symbols.len() as u32;
             for chunk in part.symbols.chunks() {
-                joined.symbols.push_str(&chunk);
+                joined.symbols.extend_from_slice(&chunk);
             }
             for chunk in part.candidates.chunks() {
                 joined.candidates.extend(chunk.into_iter().map(|mut c| {
@@ -171,7 +150,7 @@ impl Found {
 pub struct Joined {
     candidates: Vec<Candidate>,
     /// Every candidate's symbol path followed by a NUL, in candidate order.
-    symbols: String,
+    symbols: Vec<u8>,
     /// Candidates already known not to be objects (index into `candidates`, ascending).
     problems: Vec<(u32, Reason)>,
     /// Devices: offset of the API pointer in the device struct (index into `candidates`).
@@ -203,19 +182,19 @@ pub struct Enumerator<'t, 'd, 'u, 'a> {
     types: &'t Types<'d, 'u, 'a>,
     manifest: &'t Manifest,
     found: &'t mut Found,
-    /// Path of the value being enumerated; extended and truncated while descending.
-    path: &'t mut String,
 }
 
 impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
-    /// `path` is a scratch buffer, reused across variables.
+    /// `_path` is not used: paths are built as bytes in `found`'s own scratch buffer (lending a
+    /// `String`'s allocation for each variable cost ~35 instructions). It stays until the caller
+    /// stops passing its scratch string.
     pub fn new(
         types: &'t Types<'d, 'u, 'a>,
         manifest: &'t Manifest,
         found: &'t mut Found,
-        path: &'t mut String,
+        _path: &'t mut String,
     ) -> Self {
-        Enumerator { types, manifest, found, path }
+        Enumerator { types, manifest, found }
     }
 
     /// Enumerate the objects in variable `var` of `unit` (of resolved type `id`).
@@ -226,8 +205,8 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         var: &Variable,
         id: TypeId,
     ) -> Result<()> {
-        self.path.clear();
-        variable_symbol(dies, unit, var, &mut self.found.scope, self.path)?;
+        self.found.path.clear();
+        variable_symbol(dies, unit, var, &mut self.found.scope, &mut self.found.path)?;
         let problem = (var.address == 0).then_some(Reason::AddressZero);
         self.enumerate(id, var.address, None, problem.as_ref()).map_err(|LimitReached| {
             Error::TooManyCandidates { limit: CANDIDATE_LIMIT, at: unit.entry.location(Some(var.die.offset)) }
@@ -255,14 +234,14 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
                 self.found.driver_apis.push(DriverApi {
                     address,
                     type_name: type_name.unwrap_or_default(),
-                    symbol: self.path.clone(),
+                    symbol: String::from_utf8_lossy(&self.found.path).into_owned(),
                 });
             }
             return Ok(());
         }
         let found = &mut *self.found;
         if found.candidates.len() >= CANDIDATE_LIMIT
-            || found.symbols.len() + self.path.len() + 1 > u32::MAX as usize
+            || found.symbols.len() + found.path.len() + 1 > u32::MAX as usize
         {
             return Err(LimitReached);
         }
@@ -284,9 +263,9 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
             spec: entry.spec,
             flags,
         });
-        let symbols = found.symbols.room(self.path.len() + 1);
-        symbols.push_str(self.path);
-        symbols.push('\0');
+        let symbols = found.symbols.room(found.path.len() + 1);
+        symbols.extend_from_slice(&found.path);
+        symbols.push(0);
         Ok(())
     }
 
@@ -309,7 +288,7 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         }
     }
 
-    /// Every object inside a value of type `id` at `address`, named by `self.path`.
+    /// Every object inside a value of type `id` at `address`, named by `self.found.path`.
     /// `union_at`: length of the path of the innermost enclosing union, if any.
     fn enumerate(
         &mut self,
@@ -328,7 +307,8 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         let why = |this: &Self| {
             problem.cloned().or_else(|| {
                 union_at.map(|len| Reason::InUnion {
-                    union_path: this.path.get(..len).unwrap_or_default().to_string(),
+                    union_path: String::from_utf8_lossy(this.found.path.get(..len).unwrap_or_default())
+                        .into_owned(),
                 })
             })
         };
@@ -340,19 +320,19 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
                 }
             }
             Shape::Record { union, members, .. } => {
-                let here = self.path.len();
+                let here = self.found.path.len();
                 let inner_union = if *union { Some(here) } else { union_at };
                 for member in types.members(*members) {
                     if !types.node(member.ty).is_some_and(|n| n.contains) {
                         continue;
                     }
                     if let Some(name) = &member.name {
-                        self.path.push('.');
-                        self.path.push_str(name);
+                        self.found.path.push(b'.');
+                        self.found.path.extend_from_slice(name.as_bytes());
                     }
                     let result =
                         self.enumerate(member.ty, address.wrapping_add(member.offset), inner_union, problem);
-                    self.path.truncate(here);
+                    self.found.path.truncate(here);
                     result?;
                 }
                 Ok(())
@@ -413,17 +393,17 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         mut f: impl FnMut(&mut Self, u64) -> Result<(), LimitReached>,
     ) -> Result<(), LimitReached> {
         let total = self.element_count(dims)?;
-        let here = self.path.len();
-        let mut odometer = Odometer::new(dims, self.path);
+        let here = self.found.path.len();
+        let mut odometer = Odometer::new(dims, &mut self.found.path);
         for flat in 0..total {
             let result = f(self, flat);
-            self.path.truncate(odometer.end);
+            self.found.path.truncate(odometer.end);
             result?;
             if flat + 1 < total {
-                odometer.step(self.path);
+                odometer.step(&mut self.found.path);
             }
         }
-        self.path.truncate(here);
+        self.found.path.truncate(here);
         Ok(())
     }
 
@@ -442,8 +422,8 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
         }
         // The common case, hot: what `push` checks per candidate holds for the whole array.
         let total = self.element_count(dims)?;
-        let path = &mut *self.path;
         let found = &mut *self.found;
+        let path = &mut found.path;
         let here = path.len();
         let mut odometer = Odometer::new(dims, path);
         let mut flags = 0;
@@ -466,8 +446,8 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
                 flags,
             });
             let symbols = found.symbols.room(path.len() + 1);
-            symbols.push_str(path);
-            symbols.push('\0');
+            symbols.extend_from_slice(path);
+            symbols.push(0);
             if flat + 1 < total {
                 odometer.step(path);
             }
@@ -495,7 +475,7 @@ struct Odometer<'d> {
 
 impl<'d> Odometer<'d> {
     /// Start at the first element, extending `path` by `[0][0]…`.
-    fn new(dims: &'d [u64], path: &mut String) -> Self {
+    fn new(dims: &'d [u64], path: &mut Vec<u8>) -> Self {
         let mut odometer = Odometer {
             dims,
             inline: [(0, 0); 4],
@@ -524,21 +504,21 @@ impl<'d> Odometer<'d> {
 
     /// Go to the next element (innermost dimension fastest); `path` ends with the indices.
     #[inline]
-    fn step(&mut self, path: &mut String) {
+    fn step(&mut self, path: &mut Vec<u8>) {
         let next = self.inner + 1;
         if next < self.inner_len && next % 10 != 0 {
-            // Only the last digit changes (nine steps in ten).
-            self.inner = next;
-            path.truncate(self.end - 2);
-            path.push(char::from(b'0' + (next % 10) as u8));
-            path.push(']');
-        } else {
-            self.step_rewriting(path);
+            // Only the last digit changes (nine steps in ten), the one before the closing `]`.
+            if let Some(digit) = self.end.checked_sub(2).and_then(|at| path.get_mut(at)) {
+                *digit += 1;
+                self.inner = next;
+                return;
+            }
         }
+        self.step_rewriting(path);
     }
 
     #[cold]
-    fn step_rewriting(&mut self, path: &mut String) {
+    fn step_rewriting(&mut self, path: &mut Vec<u8>) {
         let (dims, inner, end) = (self.dims, self.inner, self.end);
         let indices = self.indices();
         if let Some((i, _)) = indices.last_mut() {
@@ -566,18 +546,29 @@ impl<'d> Odometer<'d> {
 }
 
 /// Append `[i]` to `path`.
-fn push_index(path: &mut String, i: u64) {
-    path.push('[');
+fn push_index(path: &mut Vec<u8>, i: u64) {
+    path.push(b'[');
     push_decimal(path, i);
-    path.push(']');
+    path.push(b']');
 }
 
 /// Append `i` in decimal to `path`.
-fn push_decimal(path: &mut String, i: u64) {
+fn push_decimal(path: &mut Vec<u8>, i: u64) {
     if i >= 10 {
         push_decimal(path, i / 10);
     }
-    path.push(char::from(b'0' + (i % 10) as u8));
+    path.push(b'0' + (i % 10) as u8);
+}
+
+/// Append a DWARF name to `path`: as it is when ASCII (nearly always, and quicker to check than
+/// UTF-8), else its lossy conversion. Only valid UTF-8 is appended, which lets the joined arena
+/// be checked once rather than each name.
+fn push_name(path: &mut Vec<u8>, name: &[u8]) {
+    if name.is_ascii() {
+        path.extend_from_slice(name);
+    } else {
+        path.extend_from_slice(lossy(name).as_bytes());
+    }
 }
 
 /// Write the path of a variable to `out`: `name`, or `function::name` for a function static.
@@ -587,7 +578,7 @@ fn variable_symbol<'a>(
     unit: &UnitDies<'_, 'a>,
     var: &Variable,
     last_scope: &mut (Option<DieRef>, String),
-    out: &mut String,
+    out: &mut Vec<u8>,
 ) -> Result<()> {
     if let Some(scope) = var.scope {
         let (die, function) = last_scope;
@@ -602,18 +593,18 @@ fn variable_symbol<'a>(
             }
             *die = Some(scope);
         }
-        out.push_str(function);
-        out.push_str("::");
+        out.extend_from_slice(function.as_bytes());
+        out.extend_from_slice(b"::");
     }
     // The common case, a name on the DIE itself, is copied straight from `.debug_str`.
     if let Some(at) = var.name {
         let name = unit.string(unit.attribute_at(at)?).map_err(|e| unit.error(var.die.offset, e))?;
-        out.push_str(&lossy(name));
+        push_name(out, name);
         return Ok(());
     }
     match dies.name_and_type(None, Some(var.die), var.origin)?.0 {
-        Some(name) => out.push_str(&lossy(name)),
-        None => out.push_str(&format!("<unnamed variable at {:#x}>", var.die.offset)),
+        Some(name) => push_name(out, name),
+        None => out.extend_from_slice(format!("<unnamed variable at {:#x}>", var.die.offset).as_bytes()),
     }
     Ok(())
 }
@@ -629,6 +620,12 @@ pub fn build_inventory(
     let mut notes = Vec::new();
     let types = type_sizes(dies, manifest, structs, &mut notes);
     let Joined { candidates, symbols, problems, api_offsets, driver_apis } = found;
+    // Only valid UTF-8 was appended (see `push_name`), so this check, one pass over text that is
+    // nearly all ASCII, cannot fail.
+    let symbols = String::from_utf8(symbols).map_err(|_| Error::Section {
+        section: ".debug_str".to_string(),
+        message: "internal error: the symbol paths are not valid UTF-8".to_string(),
+    })?;
 
     // Driver API instances by address (the first found wins; duplicates are one instance).
     let mut apis: BTreeMap<u64, DriverApi> = BTreeMap::new();
@@ -1011,6 +1008,15 @@ mod tests {
         indices.iter().rev().fold(name.to_string(), |path, i| format!("{path}[{i}]"))
     }
 
+    #[test]
+    fn names_are_copied_as_they_are_unless_not_utf8() {
+        let mut path = Vec::new();
+        push_name(&mut path, b"sem");
+        push_name(&mut path, "_\u{e9}t\u{e9}".as_bytes());
+        push_name(&mut path, b"_a\xffb");
+        assert_eq!(String::from_utf8(path).ok().as_deref(), Some("sem_\u{e9}t\u{e9}_a\u{fffd}b"));
+    }
+
     proptest! {
         #[test]
         fn address_order_sorts_by_address_then_index(addresses in prop::collection::vec(0u64..64, 0..300)) {
@@ -1029,11 +1035,11 @@ mod tests {
         fn odometer_writes_each_index_tuple(
             dims in prop_oneof![prop::collection::vec(1u64..13, 0..4), prop::collection::vec(1u64..3, 5..10)]
         ) {
-            let mut path = String::from("v");
+            let mut path = b"v".to_vec();
             let mut odometer = Odometer::new(&dims, &mut path);
             let total: u64 = dims.iter().product();
             for flat in 0..total {
-                prop_assert_eq!(&path, &element_path("v", &dims, flat));
+                prop_assert_eq!(String::from_utf8_lossy(&path), element_path("v", &dims, flat));
                 if flat + 1 < total {
                     odometer.step(&mut path);
                 }
