@@ -37,7 +37,7 @@ struct Candidate {
 }
 
 /// A list grown in chunks, each at least twice the last, so growth never copies what is
-/// stored (a `Vec` copies everything on each doubling); the join copies each element once.
+/// stored (a `Vec` copies everything on each doubling).
 #[derive(Debug)]
 struct Chunked<T> {
     full: Vec<Vec<T>>,
@@ -107,30 +107,30 @@ pub struct Found {
 }
 
 impl Found {
-    /// Join parts in order, allocating the result exactly once.
+    /// Join parts in order. Candidates stay in the chunks they were written to (the rules read
+    /// them there); the symbol paths become one arena, allocated exactly once.
     pub fn join(parts: Vec<Found>) -> Joined {
         let mut joined = Joined {
-            candidates: Vec::with_capacity(parts.iter().map(|p| p.candidates.len()).sum()),
+            chunks: Vec::new(),
             symbols: Vec::with_capacity(parts.iter().map(|p| p.symbols.len()).sum()),
             problems: Vec::new(),
             api_offsets: Vec::new(),
             driver_apis: Vec::new(),
         };
+        let mut first = 0;
         for part in parts {
-            let base = joined.candidates.len() as u32;
-            let text_base = joined.symbols.len() as u32;
+            let symbol_base = joined.symbols.len() as u32;
             for chunk in part.symbols.chunks() {
                 joined.symbols.extend_from_slice(&chunk);
             }
-            for chunk in part.candidates.chunks() {
-                joined.candidates.extend(chunk.into_iter().map(|mut c| {
-                    c.symbol += text_base;
-                    c
-                }));
-            }
-            joined.problems.extend(part.problems.into_iter().map(|(i, r)| (i + base, r)));
-            joined.api_offsets.extend(part.api_offsets.into_iter().map(|(i, o)| (i + base, o)));
+            joined.problems.extend(part.problems.into_iter().map(|(i, r)| (i + first, r)));
+            joined.api_offsets.extend(part.api_offsets.into_iter().map(|(i, o)| (i + first, o)));
             joined.driver_apis.extend(part.driver_apis);
+            for candidates in part.candidates.chunks().filter(|c| !c.is_empty()) {
+                let len = candidates.len() as u32;
+                joined.chunks.push(CandidateChunk { candidates, first, symbol_base });
+                first += len;
+            }
         }
         joined
     }
@@ -145,17 +145,28 @@ impl Found {
     }
 }
 
-/// Every part's candidates in one piece, for the rules.
+/// Every part's candidates, for the rules.
 #[derive(Debug)]
 pub struct Joined {
-    candidates: Vec<Candidate>,
+    /// The parts' candidate chunks in order; a candidate's index counts through all of them.
+    chunks: Vec<CandidateChunk>,
     /// Every candidate's symbol path followed by a NUL, in candidate order.
     symbols: Vec<u8>,
-    /// Candidates already known not to be objects (index into `candidates`, ascending).
+    /// Candidates already known not to be objects (index of the candidate, ascending).
     problems: Vec<(u32, Reason)>,
-    /// Devices: offset of the API pointer in the device struct (index into `candidates`).
+    /// Devices: offset of the API pointer in the device struct (index of the candidate).
     api_offsets: Vec<(u32, u64)>,
     driver_apis: Vec<DriverApi>,
+}
+
+/// Candidates as one part wrote them.
+#[derive(Debug)]
+struct CandidateChunk {
+    candidates: Vec<Candidate>,
+    /// Index of the first.
+    first: u32,
+    /// Start of the part's paths in [`Joined::symbols`] (the candidates count from their part's).
+    symbol_base: u32,
 }
 
 /// The entry for candidate `index` in a list sorted by index.
@@ -619,7 +630,7 @@ pub fn build_inventory(
 ) -> Result<Inventory> {
     let mut notes = Vec::new();
     let types = type_sizes(dies, manifest, structs, &mut notes);
-    let Joined { candidates, symbols, problems, api_offsets, driver_apis } = found;
+    let Joined { chunks, symbols, problems, api_offsets, driver_apis } = found;
     // Only valid UTF-8 was appended (see `push_name`), so this check, one pass over text that is
     // nearly all ASCII, cannot fail.
     let symbols = String::from_utf8(symbols).map_err(|_| Error::Section {
@@ -635,7 +646,7 @@ pub fn build_inventory(
     let api_spec: HashMap<&str, u16> =
         manifest.types.iter().enumerate().map(|(i, t)| (t.tag.as_str(), i as u16)).collect();
 
-    let AddressOrder { stretches, shared } = address_order(&candidates);
+    let AddressOrder { stretches, shared } = address_order(&chunks);
 
     let sections = image.sections();
     // Per section: may ordinary objects / stacks live there? Computed once per section, and
@@ -654,96 +665,104 @@ pub fn build_inventory(
         Some(if kind == Kind::Stack { stacks_ok } else { objects_ok })
     };
     let mut rejected = Vec::new();
-    let mut objects = Vec::with_capacity(candidates.len());
+    let mut objects = Vec::with_capacity(chunks.iter().map(|c| c.candidates.len()).sum());
     let mut last_section = LastSection::default();
-    let stretches = stretches.into_iter().filter_map(|stretch| {
-        let run = candidates.get(stretch.start as usize..stretch.end as usize)?;
-        Some(stretch.zip(run))
-    });
-    for (index, &candidate) in stretches.flatten() {
-        let kind = types.get(usize::from(candidate.spec)).map_or(Kind::Object, |t| t.kind);
-        // The common case: no known problem, not a device, in a section where it may live.
-        // The object is written straight into the list: built first and then moved, its
-        // fields would be read back before their writes had settled, which stalls.
-        if candidate.flags == 0 && kind != Kind::Device {
-            if let Some(s) =
-                image.section_containing_after(candidate.address, candidate.size, &mut last_section)
-            {
-                if may_live(s, kind) == Some(true) {
-                    objects.push(Object {
-                        address: candidate.address,
-                        size: candidate.size,
-                        data: 0,
-                        api: None,
-                        type_index: candidate.spec,
-                        struct_index: candidate.spec,
-                        kind,
-                        section: s as u32,
-                        symbol: SymbolRef { start: candidate.symbol },
-                    });
-                    continue;
-                }
-            }
-        }
-        let mut object = Object {
-            address: candidate.address,
-            size: candidate.size,
-            data: 0,
-            api: None,
-            type_index: candidate.spec,
-            struct_index: candidate.spec,
-            kind,
-            section: 0,
-            symbol: SymbolRef { start: candidate.symbol },
+    for Stretch { chunk, range } in stretches {
+        let Some(chunk) = chunks.get(chunk as usize) else {
+            continue;
         };
-        let mut problem =
-            if candidate.flags & HAS_PROBLEM != 0 { lookup(&problems, index).cloned() } else { None };
-        let api_offset =
-            if candidate.flags & HAS_API_OFFSET != 0 { lookup(&api_offsets, index).copied() } else { None };
-        if problem == Some(Reason::UnknownSize) {
-            // Declared-only in its unit: another unit may define the type.
-            if let Some(size) = types.get(usize::from(object.type_index)).and_then(|t| t.size) {
-                object.size = size;
-                problem = None;
-            }
-        }
-        let section = image.section_containing_after(object.address, object.size, &mut last_section);
-        if let Some(s) = section {
-            object.section = s as u32;
-        }
-        let reason = problem.or_else(|| match section {
-            None => Some(Reason::NoSection),
-            Some(s) => {
-                if !may_live(s, object.kind)? {
-                    return Some(Reason::NotKernelSection {
-                        section: sections.get(s).map(|sec| sec.name.clone()).unwrap_or_default(),
-                    });
-                }
-                if object.kind != Kind::Device {
-                    return None;
-                }
-                let pointer = api_offset
-                    .and_then(|off| image.read_address(object.address.wrapping_add(off)))
-                    .unwrap_or(0);
-                let Some(nonzero) = NonZeroU64::new(pointer) else {
-                    return Some(Reason::NullApi);
-                };
-                match apis.get(&pointer).and_then(|a| api_spec.get(a.type_name.as_str())) {
-                    None => Some(Reason::UnknownApi { pointer }),
-                    Some(&spec) => {
-                        object.type_index = spec;
-                        object.api = Some(nonzero);
-                        None
+        let Some(run) = chunk.candidates.get(range.start as usize..range.end as usize) else {
+            continue;
+        };
+        for (index, &candidate) in (chunk.first + range.start..).zip(run) {
+            let kind = types.get(usize::from(candidate.spec)).map_or(Kind::Object, |t| t.kind);
+            let symbol = SymbolRef { start: chunk.symbol_base + candidate.symbol };
+            // The common case: no known problem, not a device, in a section where it may live.
+            // The object is written straight into the list: built first and then moved, its
+            // fields would be read back before their writes had settled, which stalls.
+            if candidate.flags == 0 && kind != Kind::Device {
+                if let Some(s) =
+                    image.section_containing_after(candidate.address, candidate.size, &mut last_section)
+                {
+                    if may_live(s, kind) == Some(true) {
+                        objects.push(Object {
+                            address: candidate.address,
+                            size: candidate.size,
+                            data: 0,
+                            api: None,
+                            type_index: candidate.spec,
+                            struct_index: candidate.spec,
+                            kind,
+                            section: s as u32,
+                            symbol,
+                        });
+                        continue;
                     }
                 }
             }
-        });
-        match reason {
-            Some(reason) => rejected.push(reject(&object, text(&symbols, &object), &types, reason)),
-            None => objects.push(object),
+            let mut object = Object {
+                address: candidate.address,
+                size: candidate.size,
+                data: 0,
+                api: None,
+                type_index: candidate.spec,
+                struct_index: candidate.spec,
+                kind,
+                section: 0,
+                symbol,
+            };
+            let mut problem =
+                if candidate.flags & HAS_PROBLEM != 0 { lookup(&problems, index).cloned() } else { None };
+            let api_offset = if candidate.flags & HAS_API_OFFSET != 0 {
+                lookup(&api_offsets, index).copied()
+            } else {
+                None
+            };
+            if problem == Some(Reason::UnknownSize) {
+                // Declared-only in its unit: another unit may define the type.
+                if let Some(size) = types.get(usize::from(object.type_index)).and_then(|t| t.size) {
+                    object.size = size;
+                    problem = None;
+                }
+            }
+            let section = image.section_containing_after(object.address, object.size, &mut last_section);
+            if let Some(s) = section {
+                object.section = s as u32;
+            }
+            let reason = problem.or_else(|| match section {
+                None => Some(Reason::NoSection),
+                Some(s) => {
+                    if !may_live(s, object.kind)? {
+                        return Some(Reason::NotKernelSection {
+                            section: sections.get(s).map(|sec| sec.name.clone()).unwrap_or_default(),
+                        });
+                    }
+                    if object.kind != Kind::Device {
+                        return None;
+                    }
+                    let pointer = api_offset
+                        .and_then(|off| image.read_address(object.address.wrapping_add(off)))
+                        .unwrap_or(0);
+                    let Some(nonzero) = NonZeroU64::new(pointer) else {
+                        return Some(Reason::NullApi);
+                    };
+                    match apis.get(&pointer).and_then(|a| api_spec.get(a.type_name.as_str())) {
+                        None => Some(Reason::UnknownApi { pointer }),
+                        Some(&spec) => {
+                            object.type_index = spec;
+                            object.api = Some(nonzero);
+                            None
+                        }
+                    }
+                }
+            });
+            match reason {
+                Some(reason) => rejected.push(reject(&object, text(&symbols, &object), &types, reason)),
+                None => objects.push(object),
+            }
         }
     }
-    drop(candidates);
+    drop(chunks);
     let text = |o: &Object| text(&symbols, o);
 
     // Candidates sharing an address are rare; only then can objects need merging and the rule.
@@ -791,57 +810,73 @@ pub fn build_inventory(
 
 /// Candidates in address order, equal addresses by index: see [`address_order`].
 struct AddressOrder {
-    /// Consecutive stretches of candidate indices.
-    stretches: Vec<Range<u32>>,
+    stretches: Vec<Stretch>,
     /// Whether two candidates start at one address.
     shared: bool,
+}
+
+/// Consecutive candidates of one chunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stretch {
+    /// Index into the chunks.
+    chunk: u32,
+    /// Candidates in the chunk.
+    range: Range<u32>,
 }
 
 /// Each variable's candidates ascend already, so this merges the ascending runs (hundreds in a
 /// large image) rather than sorting every candidate, and takes from one run all that comes
 /// before the other runs' next candidates at once: runs interleave in long stretches (a unit's
-/// data, then its bss), so the heap is consulted per stretch, not per candidate.
-fn address_order(candidates: &[Candidate]) -> AddressOrder {
-    let address = |i: u32| candidates.get(i as usize).map_or(0, |c| c.address);
-    // Per run: (address of its next candidate, that candidate's index, end of the run).
-    let mut runs: Vec<Reverse<(u64, u32, u32)>> = Vec::new();
+/// data, then its bss), so the heap is consulted per stretch, not per candidate. A run ends
+/// with its chunk, so the chunks are read where they are.
+fn address_order(chunks: &[CandidateChunk]) -> AddressOrder {
+    // Per run: (address of its next candidate, its chunk, that candidate's index in the chunk,
+    // end of the run). Chunks and runs are in candidate order, so on an equal address the heap
+    // yields the run of the smaller candidate index first.
+    let mut runs: Vec<Reverse<(u64, u32, u32, u32)>> = Vec::new();
     let mut shared = false;
-    let mut start = 0;
-    let mut i = 0;
-    let mut previous = address(0);
-    for candidate in candidates.get(1..).unwrap_or_default() {
-        i += 1;
-        if candidate.address < previous {
-            runs.push(Reverse((address(start), start, i)));
-            start = i;
+    for (c, chunk) in (0..).zip(chunks) {
+        let Some(head) = chunk.candidates.first() else {
+            continue;
+        };
+        let mut start = (head.address, 0);
+        let mut previous = head.address;
+        for (i, candidate) in (0..).zip(&chunk.candidates).skip(1) {
+            if candidate.address < previous {
+                runs.push(Reverse((start.0, c, start.1, i)));
+                start = (candidate.address, i);
+            }
+            shared |= candidate.address == previous;
+            previous = candidate.address;
         }
-        shared |= candidate.address == previous;
-        previous = candidate.address;
+        runs.push(Reverse((start.0, c, start.1, chunk.candidates.len() as u32)));
     }
-    if !candidates.is_empty() {
-        runs.push(Reverse((address(start), start, candidates.len() as u32)));
-    }
+    let address = |chunk: u32, i: u32| {
+        chunks.get(chunk as usize).and_then(|c| c.candidates.get(i as usize)).map_or(0, |c| c.address)
+    };
     let mut heads = BinaryHeap::from(runs);
-    let mut stretches: Vec<Range<u32>> = Vec::new();
-    while let Some(Reverse((first, next, end))) = heads.pop() {
-        let run = candidates.get(next as usize..end as usize).unwrap_or_default();
+    let mut stretches: Vec<Stretch> = Vec::new();
+    while let Some(Reverse((first, chunk, next, end))) = heads.pop() {
+        let run = chunks
+            .get(chunk as usize)
+            .and_then(|c| c.candidates.get(next as usize..end as usize))
+            .unwrap_or_default();
         let take = match heads.peek() {
             None => run.len(),
-            // Runs are disjoint ranges of indices, so on an equal address this run goes first
-            // exactly when its indices are the smaller.
-            Some(Reverse((address, index, _))) if next < *index => {
+            // On an equal address this run goes first exactly when its candidates come first.
+            Some(Reverse((address, other, index, _))) if (chunk, next) < (*other, *index) => {
                 run.partition_point(|c| c.address <= *address)
             }
-            Some(Reverse((address, _, _))) => run.partition_point(|c| c.address < *address),
+            Some(Reverse((address, ..))) => run.partition_point(|c| c.address < *address),
         };
         // The head itself is the smallest of all: at least one is taken.
         let split = next + take.max(1) as u32;
         if let Some(last) = stretches.last() {
-            shared |= address(last.end - 1) == first;
+            shared |= address(last.chunk, last.range.end - 1) == first;
         }
-        stretches.push(next..split);
+        stretches.push(Stretch { chunk, range: next..split });
         if split < end {
-            heads.push(Reverse((address(split), split, end)));
+            heads.push(Reverse((address(chunk, split), chunk, split, end)));
         }
     }
     AddressOrder { stretches, shared }
@@ -1019,11 +1054,31 @@ mod tests {
 
     proptest! {
         #[test]
-        fn address_order_sorts_by_address_then_index(addresses in prop::collection::vec(0u64..64, 0..300)) {
-            let candidates: Vec<_> = addresses.iter().map(|&a| candidate(a)).collect();
-            let order = address_order(&candidates);
-            let merged: Vec<u32> = order.stretches.into_iter().flatten().collect();
-            let mut expected: Vec<u32> = (0..candidates.len() as u32).collect();
+        fn address_order_sorts_by_address_then_index(
+            addresses in prop::collection::vec(0u64..64, 0..300),
+            chunk_lens in prop::collection::vec(1usize..80, 1..8),
+        ) {
+            // The addresses cut into chunks of the given lengths (the last takes the rest).
+            let mut chunks = Vec::new();
+            let mut rest = &addresses[..];
+            for (k, &len) in chunk_lens.iter().enumerate() {
+                let len = if k + 1 == chunk_lens.len() { rest.len() } else { len.min(rest.len()) };
+                let (head, tail) = rest.split_at(len);
+                let first = (addresses.len() - rest.len()) as u32;
+                let candidates = head.iter().map(|&a| candidate(a)).collect();
+                chunks.push(CandidateChunk { candidates, first, symbol_base: 0 });
+                rest = tail;
+            }
+            let order = address_order(&chunks);
+            let merged: Vec<u32> = order
+                .stretches
+                .into_iter()
+                .flat_map(|s| {
+                    let first = chunks[s.chunk as usize].first;
+                    s.range.map(move |i| first + i)
+                })
+                .collect();
+            let mut expected: Vec<u32> = (0..addresses.len() as u32).collect();
             expected.sort_by_key(|&i| (addresses.get(i as usize).copied(), i));
             prop_assert_eq!(merged, expected);
             let mut sorted = addresses.clone();
