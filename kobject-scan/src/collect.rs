@@ -96,7 +96,7 @@ pub struct Found {
     problems: Vec<(u32, Reason)>,
     /// Devices: offset of the API pointer in the device struct (index into `candidates`).
     api_offsets: Vec<(u32, u64)>,
-    driver_apis: Vec<DriverApi>,
+    driver_apis: Vec<FoundApi>,
     /// The last function static's scope and its name: a function's statics are neighbours,
     /// and looking the name up costs more than the rest of the path. One buffer, refilled,
     /// rather than a string per function.
@@ -156,7 +156,17 @@ pub struct Joined {
     problems: Vec<(u32, Reason)>,
     /// Devices: offset of the API pointer in the device struct (index of the candidate).
     api_offsets: Vec<(u32, u64)>,
-    driver_apis: Vec<DriverApi>,
+    driver_apis: Vec<FoundApi>,
+}
+
+/// A driver API instance as found: its manifest type is a device's type when the device points
+/// at it.
+#[derive(Debug)]
+struct FoundApi {
+    address: u64,
+    /// Index into the manifest's types.
+    spec: u16,
+    symbol: String,
 }
 
 /// Candidates as one part wrote them.
@@ -241,10 +251,9 @@ impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
     fn push(&mut self, entry: &Entry, address: u64) -> Result<(), LimitReached> {
         if entry.kind == Kind::DriverApi {
             if entry.problem != Some(Reason::AddressZero) {
-                let type_name = self.manifest.types.get(usize::from(entry.spec)).map(|t| t.tag.clone());
-                self.found.driver_apis.push(DriverApi {
+                self.found.driver_apis.push(FoundApi {
                     address,
-                    type_name: type_name.unwrap_or_default(),
+                    spec: entry.spec,
                     symbol: String::from_utf8_lossy(&self.found.path).into_owned(),
                 });
             }
@@ -630,7 +639,7 @@ pub fn build_inventory(
 ) -> Result<Inventory> {
     let mut notes = Vec::new();
     let types = type_sizes(dies, manifest, structs, &mut notes);
-    let Joined { chunks, symbols, problems, api_offsets, driver_apis } = found;
+    let Joined { chunks, symbols, problems, api_offsets, mut driver_apis } = found;
     // Only valid UTF-8 was appended (see `push_name`), so this check, one pass over text that is
     // nearly all ASCII, cannot fail.
     let symbols = String::from_utf8(symbols).map_err(|_| Error::Section {
@@ -639,34 +648,24 @@ pub fn build_inventory(
     })?;
 
     // Driver API instances by address (the first found wins; duplicates are one instance).
-    let mut apis: BTreeMap<u64, DriverApi> = BTreeMap::new();
-    for api in driver_apis {
-        apis.entry(api.address).or_insert(api);
-    }
-    let api_spec: HashMap<&str, u16> =
-        manifest.types.iter().enumerate().map(|(i, t)| (t.tag.as_str(), i as u16)).collect();
+    driver_apis.sort_by_key(|api| api.address);
+    driver_apis.dedup_by_key(|api| api.address);
 
     let AddressOrder { stretches, shared } = address_order(&chunks);
-
     let sections = image.sections();
-    // Per section: may ordinary objects / stacks live there? Computed once per section, and
-    // the last section's answer kept at hand.
-    let mut allowed: Vec<Option<[bool; 2]>> = vec![None; sections.len()];
-    let mut last_allowed = (usize::MAX, [false; 2]);
-    let mut may_live = |s: usize, kind: Kind| {
-        if last_allowed.0 != s {
-            let rules = *allowed.get_mut(s)?.get_or_insert_with(|| {
-                let name = sections.get(s).map_or("", |sec| sec.name.as_str());
-                [manifest.may_live_in(Kind::Object, name), manifest.may_live_in(Kind::Stack, name)]
-            });
-            last_allowed = (s, rules);
-        }
-        let [objects_ok, stacks_ok] = last_allowed.1;
-        Some(if kind == Kind::Stack { stacks_ok } else { objects_ok })
+    let mut rules = Rules {
+        image,
+        manifest,
+        types: &types,
+        problems,
+        api_offsets,
+        driver_apis: &driver_apis,
+        allowed: vec![None; sections.len()],
+        last_allowed: (usize::MAX, [false; 2]),
+        last_section: LastSection::default(),
     };
     let mut rejected = Vec::new();
     let mut objects = Vec::with_capacity(chunks.iter().map(|c| c.candidates.len()).sum());
-    let mut last_section = LastSection::default();
     for Stretch { chunk, range } in stretches {
         let Some(chunk) = chunks.get(chunk as usize) else {
             continue;
@@ -674,33 +673,9 @@ pub fn build_inventory(
         let Some(run) = chunk.candidates.get(range.start as usize..range.end as usize) else {
             continue;
         };
-        for (index, &candidate) in (chunk.first + range.start..).zip(run) {
+        for (index, candidate) in (chunk.first + range.start..).zip(run) {
             let kind = types.get(usize::from(candidate.spec)).map_or(Kind::Object, |t| t.kind);
-            let symbol = SymbolRef { start: chunk.symbol_base + candidate.symbol };
-            // The common case: no known problem, not a device, in a section where it may live.
-            // The object is written straight into the list: built first and then moved, its
-            // fields would be read back before their writes had settled, which stalls.
-            if candidate.flags == 0 && kind != Kind::Device {
-                if let Some(s) =
-                    image.section_containing_after(candidate.address, candidate.size, &mut last_section)
-                {
-                    if may_live(s, kind) == Some(true) {
-                        objects.push(Object {
-                            address: candidate.address,
-                            size: candidate.size,
-                            data: 0,
-                            api: None,
-                            type_index: candidate.spec,
-                            struct_index: candidate.spec,
-                            kind,
-                            section: s as u32,
-                            symbol,
-                        });
-                        continue;
-                    }
-                }
-            }
-            let mut object = Object {
+            let object = |section| Object {
                 address: candidate.address,
                 size: candidate.size,
                 data: 0,
@@ -708,55 +683,17 @@ pub fn build_inventory(
                 type_index: candidate.spec,
                 struct_index: candidate.spec,
                 kind,
-                section: 0,
-                symbol,
+                section,
+                symbol: SymbolRef { start: chunk.symbol_base + candidate.symbol },
             };
-            let mut problem =
-                if candidate.flags & HAS_PROBLEM != 0 { lookup(&problems, index).cloned() } else { None };
-            let api_offset = if candidate.flags & HAS_API_OFFSET != 0 {
-                lookup(&api_offsets, index).copied()
-            } else {
-                None
-            };
-            if problem == Some(Reason::UnknownSize) {
-                // Declared-only in its unit: another unit may define the type.
-                if let Some(size) = types.get(usize::from(object.type_index)).and_then(|t| t.size) {
-                    object.size = size;
-                    problem = None;
-                }
+            if let Some(section) = rules.quick_section(candidate, kind) {
+                // Written straight into the list: built first and then moved, its fields would be
+                // read back before their writes had settled, which stalls.
+                objects.push(object(section));
+                continue;
             }
-            let section = image.section_containing_after(object.address, object.size, &mut last_section);
-            if let Some(s) = section {
-                object.section = s as u32;
-            }
-            let reason = problem.or_else(|| match section {
-                None => Some(Reason::NoSection),
-                Some(s) => {
-                    if !may_live(s, object.kind)? {
-                        return Some(Reason::NotKernelSection {
-                            section: sections.get(s).map(|sec| sec.name.clone()).unwrap_or_default(),
-                        });
-                    }
-                    if object.kind != Kind::Device {
-                        return None;
-                    }
-                    let pointer = api_offset
-                        .and_then(|off| image.read_address(object.address.wrapping_add(off)))
-                        .unwrap_or(0);
-                    let Some(nonzero) = NonZeroU64::new(pointer) else {
-                        return Some(Reason::NullApi);
-                    };
-                    match apis.get(&pointer).and_then(|a| api_spec.get(a.type_name.as_str())) {
-                        None => Some(Reason::UnknownApi { pointer }),
-                        Some(&spec) => {
-                            object.type_index = spec;
-                            object.api = Some(nonzero);
-                            None
-                        }
-                    }
-                }
-            });
-            match reason {
+            let mut object = object(0);
+            match rules.judge(index, candidate.flags, &mut object) {
                 Some(reason) => rejected.push(reject(&object, text(&symbols, &object), &types, reason)),
                 None => objects.push(object),
             }
@@ -802,10 +739,117 @@ pub fn build_inventory(
         sections: sections.iter().map(|s| s.name.clone()).collect(),
         objects,
         rejected,
-        driver_apis: apis.into_values().collect(),
+        driver_apis: driver_apis
+            .into_iter()
+            .map(|api| DriverApi {
+                address: api.address,
+                type_name: manifest
+                    .types
+                    .get(usize::from(api.spec))
+                    .map(|t| t.tag.clone())
+                    .unwrap_or_default(),
+                symbol: api.symbol,
+            })
+            .collect(),
         notes,
         symbols,
     })
+}
+
+/// What the rules consult for each candidate, and the answers they keep at hand.
+struct Rules<'r, 'data> {
+    image: &'r Image<'data>,
+    manifest: &'r Manifest,
+    types: &'r [TypeInfo],
+    /// Candidates already known not to be objects (index of the candidate, ascending).
+    problems: Vec<(u32, Reason)>,
+    /// Devices: offset of the API pointer in the device struct (index of the candidate).
+    api_offsets: Vec<(u32, u64)>,
+    /// Driver API instances, one per address, by address.
+    driver_apis: &'r [FoundApi],
+    /// Per section: may ordinary objects / stacks live there? Computed once per section.
+    allowed: Vec<Option<[bool; 2]>>,
+    /// The last section asked about, with its answers.
+    last_allowed: (usize, [bool; 2]),
+    last_section: LastSection,
+}
+
+impl Rules<'_, '_> {
+    fn may_live(&mut self, s: usize, kind: Kind) -> Option<bool> {
+        if self.last_allowed.0 != s {
+            let (sections, manifest) = (self.image.sections(), self.manifest);
+            let rules = *self.allowed.get_mut(s)?.get_or_insert_with(|| {
+                let name = sections.get(s).map_or("", |sec| sec.name.as_str());
+                [manifest.may_live_in(Kind::Object, name), manifest.may_live_in(Kind::Stack, name)]
+            });
+            self.last_allowed = (s, rules);
+        }
+        let [objects_ok, stacks_ok] = self.last_allowed.1;
+        Some(if kind == Kind::Stack { stacks_ok } else { objects_ok })
+    }
+
+    /// The common case, without the rule machinery: the section of a candidate that has no known
+    /// problem and is not a device, when it may live there.
+    #[inline]
+    fn quick_section(&mut self, candidate: &Candidate, kind: Kind) -> Option<u32> {
+        if candidate.flags != 0 || kind == Kind::Device {
+            return None;
+        }
+        let s =
+            self.image.section_containing_after(candidate.address, candidate.size, &mut self.last_section)?;
+        (self.may_live(s, kind) == Some(true)).then_some(s as u32)
+    }
+
+    /// Why candidate `index` (with `flags`), made `object`, is not a kernel object, if it is not.
+    /// Settles the object's section, its size when its unit did not know it and, for a device,
+    /// its type and API. Out of line, like [`address_order`]: inlined, either crowds the
+    /// registers of the rules loop, which then spills (~0.5 M instructions more per bench scan).
+    #[inline(never)]
+    fn judge(&mut self, index: u32, flags: u8, object: &mut Object) -> Option<Reason> {
+        let mut problem =
+            if flags & HAS_PROBLEM != 0 { lookup(&self.problems, index).cloned() } else { None };
+        let api_offset =
+            if flags & HAS_API_OFFSET != 0 { lookup(&self.api_offsets, index).copied() } else { None };
+        if problem == Some(Reason::UnknownSize) {
+            // Declared-only in its unit: another unit may define the type.
+            if let Some(size) = self.types.get(usize::from(object.type_index)).and_then(|t| t.size) {
+                object.size = size;
+                problem = None;
+            }
+        }
+        let section =
+            self.image.section_containing_after(object.address, object.size, &mut self.last_section);
+        if let Some(s) = section {
+            object.section = s as u32;
+        }
+        if problem.is_some() {
+            return problem;
+        }
+        let Some(s) = section else {
+            return Some(Reason::NoSection);
+        };
+        if !self.may_live(s, object.kind)? {
+            let section = self.image.sections().get(s).map(|sec| sec.name.clone()).unwrap_or_default();
+            return Some(Reason::NotKernelSection { section });
+        }
+        if object.kind != Kind::Device {
+            return None;
+        }
+        let pointer =
+            api_offset.and_then(|off| self.image.read_address(object.address.wrapping_add(off))).unwrap_or(0);
+        let Some(nonzero) = NonZeroU64::new(pointer) else {
+            return Some(Reason::NullApi);
+        };
+        let api = self.driver_apis.binary_search_by_key(&pointer, |a| a.address).ok();
+        match api.and_then(|at| self.driver_apis.get(at)) {
+            None => Some(Reason::UnknownApi { pointer }),
+            Some(api) => {
+                object.type_index = api.spec;
+                object.api = Some(nonzero);
+                None
+            }
+        }
+    }
 }
 
 /// Candidates in address order, equal addresses by index: see [`address_order`].
@@ -829,6 +873,7 @@ struct Stretch {
 /// before the other runs' next candidates at once: runs interleave in long stretches (a unit's
 /// data, then its bss), so the heap is consulted per stretch, not per candidate. A run ends
 /// with its chunk, so the chunks are read where they are.
+#[inline(never)]
 fn address_order(chunks: &[CandidateChunk]) -> AddressOrder {
     // Per run: (address of its next candidate, its chunk, that candidate's index in the chunk,
     // end of the run). Chunks and runs are in candidate order, so on an equal address the heap
@@ -840,14 +885,18 @@ fn address_order(chunks: &[CandidateChunk]) -> AddressOrder {
             continue;
         };
         let mut start = (head.address, 0);
-        let mut previous = head.address;
-        for (i, candidate) in (0..).zip(&chunk.candidates).skip(1) {
-            if candidate.address < previous {
-                runs.push(Reverse((start.0, c, start.1, i)));
-                start = (candidate.address, i);
+        for (i, pair) in (1..).zip(chunk.candidates.windows(2)) {
+            // Candidates mostly ascend: one comparison each, the rest is rare.
+            if let [previous, candidate] = pair {
+                if candidate.address <= previous.address {
+                    if candidate.address == previous.address {
+                        shared = true;
+                    } else {
+                        runs.push(Reverse((start.0, c, start.1, i)));
+                        start = (candidate.address, i);
+                    }
+                }
             }
-            shared |= candidate.address == previous;
-            previous = candidate.address;
         }
         runs.push(Reverse((start.0, c, start.1, chunk.candidates.len() as u32)));
     }
