@@ -943,7 +943,7 @@ fn reject(object: &Object, symbol: &str, types: &[TypeInfo], reason: Reason) -> 
         size: object.size,
         type_name: types.get(usize::from(object.struct_index)).map(|t| t.tag.clone()).unwrap_or_default(),
         kind: object.kind,
-        reason_text: reason.to_string(),
+        reason_text: reason.text(),
         reason,
     }
 }

@@ -97,28 +97,38 @@ pub enum Reason {
     SharedAddress { kept: String },
 }
 
-impl std::fmt::Display for Reason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Reason {
+    /// The reason in words, built in one allocation of the exact size: a scan rejects hundreds
+    /// of candidates, and formatting grows a string piece by piece.
+    pub(crate) fn text(&self) -> String {
         match self {
-            Reason::AddressZero => write!(f, "address 0: removed by the linker (gc-sections)"),
+            Reason::AddressZero => "address 0: removed by the linker (gc-sections)".to_string(),
             Reason::InUnion { union_path } => {
-                write!(f, "member of union `{union_path}`: the memory is not exclusively the object's")
+                ["member of union `", union_path, "`: the memory is not exclusively the object's"].concat()
             }
-            Reason::NoSection => write!(f, "lies in no allocated section of the image"),
+            Reason::NoSection => "lies in no allocated section of the image".to_string(),
             Reason::NotKernelSection { section } => {
-                write!(f, "lies in section {section}, where the manifest does not allow this kind of object")
+                ["lies in section ", section, ", where the manifest does not allow this kind of object"]
+                    .concat()
             }
-            Reason::UnknownBound => write!(f, "array bound is not a constant"),
-            Reason::UnknownSize => write!(f, "size of the object type is unknown"),
-            Reason::NullApi => write!(f, "device's driver API pointer is null"),
-            Reason::UnknownApi { pointer } => write!(
-                f,
-                "device's driver API pointer {pointer:#x} is not the address of a driver API instance"
-            ),
+            Reason::UnknownBound => "array bound is not a constant".to_string(),
+            Reason::UnknownSize => "size of the object type is unknown".to_string(),
+            Reason::NullApi => "device's driver API pointer is null".to_string(),
+            Reason::UnknownApi { pointer } => {
+                format!(
+                    "device's driver API pointer {pointer:#x} is not the address of a driver API instance"
+                )
+            }
             Reason::SharedAddress { kept } => {
-                write!(f, "shares its address with `{kept}`, which is kept")
+                ["shares its address with `", kept, "`, which is kept"].concat()
             }
         }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text())
     }
 }
 
@@ -243,5 +253,21 @@ impl Serialize for Inventory {
         s.serialize_field("types", &self.types)?;
         s.serialize_field("notes", &self.notes)?;
         s.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_in_words() {
+        let in_union = Reason::InUnion { union_path: "u.s".to_string() };
+        assert_eq!(in_union.text(), "member of union `u.s`: the memory is not exclusively the object's");
+        let unknown_api = Reason::UnknownApi { pointer: 0x2000_0010 };
+        assert_eq!(
+            unknown_api.to_string(),
+            "device's driver API pointer 0x20000010 is not the address of a driver API instance"
+        );
     }
 }
