@@ -506,7 +506,7 @@ impl<'d> Odometer<'d> {
         };
         for (_, start) in odometer.indices().iter_mut() {
             *start = path.len();
-            push_index(path, 0);
+            path.extend_from_slice(b"[0]");
         }
         odometer.end = path.len();
         odometer
@@ -567,9 +567,15 @@ impl<'d> Odometer<'d> {
 
 /// Append `[i]` to `path`.
 fn push_index(path: &mut Vec<u8>, i: u64) {
-    path.push(b'[');
-    push_decimal(path, i);
-    path.push(b']');
+    match u8::try_from(i) {
+        // Most indices: one copy of three bytes.
+        Ok(digit @ 0..=9) => path.extend_from_slice(&[b'[', b'0' + digit, b']']),
+        _ => {
+            path.push(b'[');
+            push_decimal(path, i);
+            path.push(b']');
+        }
+    }
 }
 
 /// Append `i` in decimal to `path`.
