@@ -673,36 +673,8 @@ pub fn build_inventory(
     let mut rejected = Vec::new();
     let mut objects = Vec::with_capacity(chunks.iter().map(|c| c.candidates.len()).sum());
     for Stretch { chunk, range } in stretches {
-        let Some(chunk) = chunks.get(chunk as usize) else {
-            continue;
-        };
-        let Some(run) = chunk.candidates.get(range.start as usize..range.end as usize) else {
-            continue;
-        };
-        for (index, candidate) in (chunk.first + range.start..).zip(run) {
-            let kind = types.get(usize::from(candidate.spec)).map_or(Kind::Object, |t| t.kind);
-            let object = |section| Object {
-                address: candidate.address,
-                size: candidate.size,
-                data: 0,
-                api: None,
-                type_index: candidate.spec,
-                struct_index: candidate.spec,
-                kind,
-                section,
-                symbol: SymbolRef { start: chunk.symbol_base + candidate.symbol },
-            };
-            if let Some(section) = rules.quick_section(candidate, kind) {
-                // Written straight into the list: built first and then moved, its fields would be
-                // read back before their writes had settled, which stalls.
-                objects.push(object(section));
-                continue;
-            }
-            let mut object = object(0);
-            match rules.judge(index, candidate.flags, &mut object) {
-                Some(reason) => rejected.push(reject(&object, text(&symbols, &object), &types, reason)),
-                None => objects.push(object),
-            }
+        if let Some(chunk) = chunks.get(chunk as usize) {
+            rules.apply(chunk, range, &symbols, &mut objects, &mut rejected);
         }
     }
     drop(chunks);
@@ -804,6 +776,48 @@ impl Rules<'_, '_> {
         let s =
             self.image.section_containing_after(candidate.address, candidate.size, &mut self.last_section)?;
         (self.may_live(s, kind) == Some(true)).then_some(s as u32)
+    }
+
+    /// Candidates `range` of `chunk`, in address order: objects to `objects`, the others to
+    /// `rejected`. Out of line, so that the buffers, as distinct references, are known not to
+    /// overlap the rules' state, which then stays in registers.
+    #[inline(never)]
+    fn apply(
+        &mut self,
+        chunk: &CandidateChunk,
+        range: Range<u32>,
+        symbols: &str,
+        objects: &mut Vec<Object>,
+        rejected: &mut Vec<Rejected>,
+    ) {
+        let Some(run) = chunk.candidates.get(range.start as usize..range.end as usize) else {
+            return;
+        };
+        for (index, candidate) in (chunk.first + range.start..).zip(run) {
+            let kind = self.types.get(usize::from(candidate.spec)).map_or(Kind::Object, |t| t.kind);
+            let object = |section| Object {
+                address: candidate.address,
+                size: candidate.size,
+                data: 0,
+                api: None,
+                type_index: candidate.spec,
+                struct_index: candidate.spec,
+                kind,
+                section,
+                symbol: SymbolRef { start: chunk.symbol_base + candidate.symbol },
+            };
+            if let Some(section) = self.quick_section(candidate, kind) {
+                // Written straight into the list: built first and then moved, its fields would be
+                // read back before their writes had settled, which stalls.
+                objects.push(object(section));
+                continue;
+            }
+            let mut object = object(0);
+            match self.judge(index, candidate.flags, &mut object) {
+                Some(reason) => rejected.push(reject(&object, text(symbols, &object), self.types, reason)),
+                None => objects.push(object),
+            }
+        }
     }
 
     /// Why candidate `index` (with `flags`), made `object`, is not a kernel object, if it is not.
