@@ -1112,6 +1112,37 @@ mod tests {
         indices.iter().rev().fold(name.to_string(), |path, i| format!("{path}[{i}]"))
     }
 
+    /// Address order of candidates at `addresses`, cut into chunks of `chunk_lens` (the last
+    /// takes the rest): by address, then by index; shared exactly when two addresses are equal.
+    fn check_address_order(addresses: &[u64], chunk_lens: &[usize]) -> Result<(), TestCaseError> {
+        let mut chunks = Vec::new();
+        let mut rest = addresses;
+        for (k, &len) in chunk_lens.iter().enumerate() {
+            let len = if k + 1 == chunk_lens.len() { rest.len() } else { len.min(rest.len()) };
+            let (head, tail) = rest.split_at(len);
+            let first = (addresses.len() - rest.len()) as u32;
+            let candidates = head.iter().map(|&a| candidate(a)).collect();
+            chunks.push(CandidateChunk { candidates, first, symbol_base: 0 });
+            rest = tail;
+        }
+        let order = address_order(&chunks);
+        let merged: Vec<u32> = order
+            .stretches
+            .into_iter()
+            .flat_map(|s| {
+                let first = chunks[s.chunk as usize].first;
+                s.range.map(move |i| first + i)
+            })
+            .collect();
+        let mut expected: Vec<u32> = (0..addresses.len() as u32).collect();
+        expected.sort_by_key(|&i| (addresses.get(i as usize).copied(), i));
+        prop_assert_eq!(merged, expected);
+        let mut sorted = addresses.to_vec();
+        sorted.sort_unstable();
+        prop_assert_eq!(order.shared, sorted.windows(2).any(|pair| pair.first() == pair.last()));
+        Ok(())
+    }
+
     #[test]
     fn names_are_copied_as_they_are_unless_not_utf8() {
         let mut path = Vec::new();
@@ -1127,32 +1158,28 @@ mod tests {
             addresses in prop::collection::vec(0u64..64, 0..300),
             chunk_lens in prop::collection::vec(1usize..80, 1..8),
         ) {
-            // The addresses cut into chunks of the given lengths (the last takes the rest).
-            let mut chunks = Vec::new();
-            let mut rest = &addresses[..];
-            for (k, &len) in chunk_lens.iter().enumerate() {
-                let len = if k + 1 == chunk_lens.len() { rest.len() } else { len.min(rest.len()) };
-                let (head, tail) = rest.split_at(len);
-                let first = (addresses.len() - rest.len()) as u32;
-                let candidates = head.iter().map(|&a| candidate(a)).collect();
-                chunks.push(CandidateChunk { candidates, first, symbol_base: 0 });
+            check_address_order(&addresses, &chunk_lens)?;
+        }
+
+        #[test]
+        fn address_order_of_pieces_of_one_sorted_sequence(
+            mut sorted in prop::collection::vec(0u64..400, 0..300),
+            cuts in prop::collection::vec((1usize..40, any::<u32>()), 1..20),
+            chunk_lens in prop::collection::vec(1usize..80, 1..8),
+        ) {
+            // Pieces of one sorted sequence, in an arbitrary order (as units' sections are).
+            sorted.sort_unstable();
+            let mut pieces = Vec::new();
+            let mut rest = &sorted[..];
+            for &(len, key) in &cuts {
+                let (piece, tail) = rest.split_at(len.min(rest.len()));
+                pieces.push((key, piece));
                 rest = tail;
             }
-            let order = address_order(&chunks);
-            let merged: Vec<u32> = order
-                .stretches
-                .into_iter()
-                .flat_map(|s| {
-                    let first = chunks[s.chunk as usize].first;
-                    s.range.map(move |i| first + i)
-                })
-                .collect();
-            let mut expected: Vec<u32> = (0..addresses.len() as u32).collect();
-            expected.sort_by_key(|&i| (addresses.get(i as usize).copied(), i));
-            prop_assert_eq!(merged, expected);
-            let mut sorted = addresses.clone();
-            sorted.sort_unstable();
-            prop_assert_eq!(order.shared, sorted.windows(2).any(|pair| pair.first() == pair.last()));
+            pieces.push((0, rest));
+            pieces.sort_by_key(|&(key, _)| key);
+            let addresses: Vec<u64> = pieces.iter().flat_map(|&(_, piece)| piece.iter().copied()).collect();
+            check_address_order(&addresses, &chunk_lens)?;
         }
 
         #[test]
