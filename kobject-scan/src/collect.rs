@@ -206,15 +206,8 @@ pub struct Enumerator<'t, 'd, 'u, 'a> {
 }
 
 impl<'t, 'd, 'u, 'a> Enumerator<'t, 'd, 'u, 'a> {
-    /// `_path` is not used: paths are built as bytes in `found`'s own scratch buffer (lending a
-    /// `String`'s allocation for each variable cost ~35 instructions). It stays until the caller
-    /// stops passing its scratch string.
-    pub fn new(
-        types: &'t Types<'d, 'u, 'a>,
-        manifest: &'t Manifest,
-        found: &'t mut Found,
-        _path: &'t mut String,
-    ) -> Self {
+    /// Paths are built as bytes in `found`'s own scratch buffer, reused across variables.
+    pub fn new(types: &'t Types<'d, 'u, 'a>, manifest: &'t Manifest, found: &'t mut Found) -> Self {
         Enumerator { types, manifest, found }
     }
 
@@ -648,10 +641,8 @@ pub fn build_inventory(
     let Joined { chunks, symbols, problems, api_offsets, mut driver_apis } = found;
     // Only valid UTF-8 was appended (see `push_name`), so this check, one pass over text that is
     // nearly all ASCII, cannot fail.
-    let symbols = String::from_utf8(symbols).map_err(|_| Error::Section {
-        section: ".debug_str".to_string(),
-        message: "internal error: the symbol paths are not valid UTF-8".to_string(),
-    })?;
+    let symbols =
+        String::from_utf8(symbols).map_err(|_| Error::Internal("symbol paths that are not UTF-8"))?;
 
     // Driver API instances by address (the first found wins; duplicates are one instance).
     driver_apis.sort_by_key(|api| api.address);

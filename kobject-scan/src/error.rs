@@ -49,6 +49,10 @@ pub enum Error {
     TooManyThreads { count: usize, max: u32, list: String },
     #[error("more than {limit} kernel-object candidates; refusing to enumerate further (at {at})")]
     TooManyCandidates { limit: usize, at: DieLocation },
+    /// A broken invariant of the scanner itself: reported rather than trusted, as a wrong
+    /// inventory would be a wrong object table.
+    #[error("internal error (please report): {0}")]
+    Internal(&'static str),
 }
 
 impl Error {

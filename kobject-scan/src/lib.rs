@@ -131,7 +131,6 @@ fn scan_units(
     let dies = Dies::new(units);
     let mut found = collect::Found::default();
     let mut walked = dwarf::WalkResult::default();
-    let mut path = String::new();
     let mut types = dwarf::types::Types::new(&dies, &index.tags, &index.api_members);
     for unit in range {
         walked.variables.clear();
@@ -155,8 +154,7 @@ fn scan_units(
                 }
             };
             if types.node(id).is_some_and(|n| n.contains) {
-                collect::Enumerator::new(&types, manifest, &mut found, &mut path)
-                    .variable(&dies, &unit, var, id)?;
+                collect::Enumerator::new(&types, manifest, &mut found).variable(&dies, &unit, var, id)?;
             }
         }
     }
