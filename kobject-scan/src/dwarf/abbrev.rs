@@ -43,7 +43,8 @@ pub struct Abbrev {
     step_count: u32,
     first_spec: u32,
     spec_count: u32,
-    /// Variables: index into `AbbrevTable::plans`, or `NO_PLAN`.
+    /// Variables: index into `AbbrevTable::plans`; structs: into `AbbrevTable::struct_plans`;
+    /// or `NO_PLAN`.
     plan: u32,
     /// Index into `AbbrevTable::type_plans`, or `NO_PLAN`.
     type_plan: u32,
@@ -102,6 +103,19 @@ pub struct VariablePlan {
     pub name: Option<(Place, u32)>,
     /// A `DW_FORM_string` name: where (counted from the start).
     pub string_name: Option<u16>,
+}
+
+/// Where a struct abbreviation's name and size lie, for the first pass's check of manifest
+/// tags: both at fixed offsets from the start of the attributes, the name as `DW_FORM_strp`.
+/// Whether a DIE is a declaration is a property of its abbreviation (`DW_AT_declaration`
+/// present), so a declaration is skipped without reading anything.
+#[derive(Debug, Clone, Copy)]
+pub struct StructPlan {
+    pub declaration: bool,
+    /// Offset and byte count of the name's `.debug_str` offset, if the struct has a name.
+    pub name: Option<(u16, u8)>,
+    /// Offset and byte count of `DW_AT_byte_size` (`DW_FORM_data1/2/4/8`).
+    pub byte_size: Option<(u16, u8)>,
 }
 
 /// An attribute type resolution reads.
@@ -170,6 +184,7 @@ pub struct AbbrevTable<'a> {
     abbrevs: Vec<Abbrev>,
     specs: Vec<AttributeSpecification>,
     plans: Vec<VariablePlan>,
+    struct_plans: Vec<StructPlan>,
     type_plans: Vec<TypePlan>,
     type_reads: Vec<TypeRead>,
     /// Per variable-size attribute of each abbreviation: the fixed-size bytes before it (since
@@ -199,6 +214,7 @@ impl<'a> AbbrevTable<'a> {
             sizes: Vec::with_capacity(TYPICAL_ABBREVS * 4),
             steps: Vec::new(),
             plans: Vec::new(),
+            struct_plans: Vec::new(),
             type_plans: Vec::new(),
             type_reads: Vec::new(),
             encoding,
@@ -262,6 +278,10 @@ impl<'a> AbbrevTable<'a> {
                 Role::Variable => table.plan(first_spec).map_or(NO_PLAN, |plan| {
                     table.plans.push(plan);
                     u32::try_from(table.plans.len() - 1).unwrap_or(NO_PLAN)
+                }),
+                Role::Struct => table.struct_plan(first_spec).map_or(NO_PLAN, |plan| {
+                    table.struct_plans.push(plan);
+                    u32::try_from(table.struct_plans.len() - 1).unwrap_or(NO_PLAN)
                 }),
                 _ => NO_PLAN,
             };
@@ -351,6 +371,45 @@ impl<'a> AbbrevTable<'a> {
         Some(VariablePlan { location: location?, tail: offset, ty, origin, name, string_name })
     }
 
+    /// The [`StructPlan`] of the struct abbreviation whose specs start at `first`, if the name
+    /// and size it has come before any variable-size attribute, in the usual forms, once each.
+    fn struct_plan(&self, first: usize) -> Option<StructPlan> {
+        let specs = self.specs.get(first..)?;
+        let sizes = self.sizes.get(first..)?;
+        let mut plan = StructPlan { declaration: false, name: None, byte_size: None };
+        let (mut named, mut sized) = (false, false);
+        // `None` once a variable-size attribute has been passed.
+        let mut offset = Some(0u16);
+        for (spec, &size) in specs.iter().zip(sizes) {
+            match spec.name() {
+                constants::DW_AT_declaration => plan.declaration = true,
+                constants::DW_AT_name if !named && spec.form() == constants::DW_FORM_strp => {
+                    (named, plan.name) = (true, Some((offset?, size)));
+                }
+                constants::DW_AT_byte_size
+                    if !sized
+                        && matches!(
+                            spec.form(),
+                            constants::DW_FORM_data1
+                                | constants::DW_FORM_data2
+                                | constants::DW_FORM_data4
+                                | constants::DW_FORM_data8
+                        ) =>
+                {
+                    (sized, plan.byte_size) = (true, Some((offset?, size)));
+                }
+                // Another form, or a repeat: the general reader decides.
+                constants::DW_AT_name | constants::DW_AT_byte_size => return None,
+                _ => {}
+            }
+            offset = match size {
+                VARIABLE_FORM => None,
+                size => offset.and_then(|o| o.checked_add(u16::from(size))),
+            };
+        }
+        Some(plan)
+    }
+
     /// The [`TypePlan`] of the abbreviation whose specs start at `first`, if its layout allows
     /// one; its reads are appended to `type_reads`.
     fn type_plan(&mut self, first: usize) -> Option<TypePlan> {
@@ -401,6 +460,14 @@ impl<'a> AbbrevTable<'a> {
     #[inline]
     pub fn variable_plan(&self, abbrev: &Abbrev) -> Option<&VariablePlan> {
         self.plans.get(abbrev.plan as usize)
+    }
+
+    /// The plan of a struct abbreviation, if it has one.
+    pub fn struct_plan_of(&self, abbrev: &Abbrev) -> Option<&StructPlan> {
+        match abbrev.role {
+            Role::Struct => self.struct_plans.get(abbrev.plan as usize),
+            _ => None,
+        }
     }
 
     /// Specification `index` (from a [`VariablePlan`]).
@@ -589,6 +656,35 @@ mod tests {
             Some((true, vec![(TypeAttr::Name, at(Anchor::Start, 0)), (TypeAttr::Type, at(Anchor::Name, 0))]))
         );
         assert_eq!(reads(3), None);
+    }
+
+    #[test]
+    fn struct_plans() {
+        let encoding = Encoding { format: Format::Dwarf32, version: 5, address_size: 4 };
+        // Tag 0x13 (structure), with children. Code 1: name (strp), size (data2), line (data1),
+        // sibling (ref4); code 2: a declaration, name (strp), declaration (flag_present);
+        // code 3: a string name (strp expected): no plan; code 4: a block before the size:
+        // no plan; code 5: two names: no plan; code 6: no name, size (data1).
+        let bytes = [
+            1, 0x13, 1, 0x03, 0x0e, 0x0b, 0x05, 0x3b, 0x0b, 0x01, 0x13, 0, 0, //
+            2, 0x13, 0, 0x03, 0x0e, 0x3c, 0x19, 0, 0, //
+            3, 0x13, 1, 0x03, 0x08, 0x0b, 0x0b, 0, 0, //
+            4, 0x13, 1, 0x03, 0x0e, 0x0a, 0x0a, 0x0b, 0x0b, 0, 0, //
+            5, 0x13, 1, 0x03, 0x0e, 0x03, 0x0e, 0x0b, 0x0b, 0, 0, //
+            6, 0x13, 1, 0x0b, 0x0b, 0, 0, 0,
+        ];
+        let table =
+            AbbrevTable::parse(EndianSlice::new(&bytes, RunTimeEndian::Little), encoding).expect("table");
+        let plan = |code| {
+            let plan = table.struct_plan_of(table.get(code).ok()?)?;
+            Some((plan.declaration, plan.name, plan.byte_size))
+        };
+        assert_eq!(plan(1), Some((false, Some((0, 4)), Some((4, 2)))));
+        assert_eq!(plan(2), Some((true, Some((0, 4)), None)));
+        assert_eq!(plan(3), None);
+        assert_eq!(plan(4), None);
+        assert_eq!(plan(5), None);
+        assert_eq!(plan(6), Some((false, None, Some((0, 1)))));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use gimli::{constants, AttributeValue, Operation, Reader as _, ReaderOffset as _};
 use rustc_hash::FxHashMap;
 
-use super::{form, AttributeAt, Die, DieRef, Reader, Role, UnitDies, VariableAttrs};
+use super::{form, Abbrev, AttributeAt, Die, DieRef, Reader, Role, UnitDies, VariableAttrs};
 use crate::error::Boxed as Result;
 
 /// A variable DIE whose location is a static address (possibly 0: removed by the linker).
@@ -40,6 +40,10 @@ pub type StructSizes = BTreeMap<(usize, u64), StructDef>;
 pub struct WalkResult {
     pub variables: Vec<Variable>,
     pub structs: StructSizes,
+    /// The manifest index (if any) of each struct name met so far, by its `.debug_str` offset:
+    /// the linker merges equal strings, so the units defining a struct name it by one offset,
+    /// and only the first of them has the name read.
+    tags_by_str: FxHashMap<usize, Option<usize>>,
 }
 
 /// Walk `unit`, appending to `out`. `tags` maps manifest struct tags to their index.
@@ -125,38 +129,12 @@ pub fn walk_unit(
                 }
                 end
             }
-            Role::Struct if !tags.is_empty() => {
-                let mut name = None;
-                let mut size = None;
-                let mut declaration = false;
-                let end = unit.attributes(
-                    &die(),
-                    |name| {
-                        matches!(
-                            name,
-                            constants::DW_AT_name | constants::DW_AT_byte_size | constants::DW_AT_declaration
-                        )
-                    },
-                    |attr, value| {
-                        match attr {
-                            constants::DW_AT_name => name = Some(value),
-                            constants::DW_AT_byte_size => size = value.udata_value(),
-                            _ => declaration = true,
-                        }
-                        Ok(())
-                    },
-                )?;
-                if let (Some(name), false) = (name, declaration) {
-                    let name = unit.string(name).map_err(|e| unit.error(offset, e))?;
-                    if let (Some(&spec), Some(size)) = (tags.get(name), size) {
-                        out.structs.entry((spec, size)).or_insert(StructDef { unit: unit.index, die: here });
-                    }
-                }
-                end - base
-            }
             Role::Subprogram | Role::Struct | Role::Other => {
                 if abbrev.role == Role::Subprogram && abbrev.has_children {
                     scopes.push((depth, here));
+                }
+                if abbrev.role == Role::Struct && !tags.is_empty() {
+                    struct_definition(unit, abbrev, here, attrs, tags, out)?;
                 }
                 match table.skip_raw(bytes, attrs, abbrev) {
                     Some(end) => end,
@@ -171,6 +149,80 @@ pub fn walk_unit(
         if abbrev.has_children {
             depth += 1;
         }
+    }
+    Ok(())
+}
+
+/// Record the struct `die`, whose attributes start at `attrs` (an offset in the unit's DIE
+/// bytes), in `out.structs` if it is a definition of a manifest tag. Its name and size are read straight
+/// from the bytes where the abbreviation has them at fixed places (a declaration not at all),
+/// else through the general reader.
+fn struct_definition<'a>(
+    unit: &UnitDies<'_, 'a>,
+    abbrev: &Abbrev,
+    die: DieRef,
+    attrs: usize,
+    tags: &FxHashMap<&[u8], usize>,
+    out: &mut WalkResult,
+) -> Result<()> {
+    let offset = die.offset;
+    let definition = match unit.table.struct_plan_of(abbrev) {
+        Some(plan) => {
+            let (bytes, endian) = (unit.entries.slice(), unit.entries.endian());
+            let field = |place: Option<(u16, u8)>| {
+                let (at, len) = place?;
+                let at = attrs + usize::from(at);
+                form::uint_raw(bytes.get(at..at + usize::from(len))?, endian)
+            };
+            match (plan.declaration, field(plan.name)) {
+                (false, Some(name)) => usize::try_from(name).ok().map(|name| {
+                    (AttributeValue::DebugStrRef(gimli::DebugStrOffset(name)), field(plan.byte_size))
+                }),
+                _ => None,
+            }
+        }
+        None => {
+            let (mut name, mut size, mut declaration) = (None, None, false);
+            unit.attributes(
+                &Die { offset, abbrev: *abbrev, attrs: unit.entries_start + attrs },
+                |name| {
+                    matches!(
+                        name,
+                        constants::DW_AT_name | constants::DW_AT_byte_size | constants::DW_AT_declaration
+                    )
+                },
+                |attr, value| {
+                    match attr {
+                        constants::DW_AT_name => name = Some(value),
+                        constants::DW_AT_byte_size => size = value.udata_value(),
+                        _ => declaration = true,
+                    }
+                    Ok(())
+                },
+            )?;
+            name.filter(|_| !declaration).map(|name| (name, size))
+        }
+    };
+    let Some((name, size)) = definition else {
+        return Ok(());
+    };
+    let spec_of = |name| -> Result<Option<usize>> {
+        let text = unit.string(name).map_err(|e| unit.error(offset, e))?;
+        Ok(tags.get(text).copied())
+    };
+    let spec = match name {
+        AttributeValue::DebugStrRef(at) => match out.tags_by_str.get(&at.0) {
+            Some(&spec) => spec,
+            None => {
+                let spec = spec_of(name)?;
+                out.tags_by_str.insert(at.0, spec);
+                spec
+            }
+        },
+        _ => spec_of(name)?,
+    };
+    if let (Some(spec), Some(size)) = (spec, size) {
+        out.structs.entry((spec, size)).or_insert(StructDef { unit: unit.index, die });
     }
     Ok(())
 }
