@@ -839,7 +839,8 @@ impl Rules<'_, '_> {
         let Some(s) = section else {
             return Some(Reason::NoSection);
         };
-        if !self.may_live(s, object.kind)? {
+        // (`None`, a section the image does not list, cannot happen; it is refused all the same.)
+        if self.may_live(s, object.kind) != Some(true) {
             let section = self.image.sections().get(s).map(|sec| sec.name.clone()).unwrap_or_default();
             return Some(Reason::NotKernelSection { section });
         }
