@@ -280,7 +280,9 @@ impl<'u, 'a> UnitDies<'u, 'a> {
         }
     }
 
-    /// The DIE at section offset `offset`.
+    /// The DIE at section offset `offset`. Inline, so that the DIE is built where its caller
+    /// keeps it: returned through memory and copied on, the copy stalled type resolution.
+    #[inline]
     pub fn die_at(&self, offset: usize) -> Result<Die> {
         let mut cursor = self.cursor_at(offset).map_err(|e| self.error(offset, e))?;
         self.read_die(&mut cursor)
@@ -579,6 +581,8 @@ pub struct Children<'x, 'u, 'a> {
 impl Iterator for Children<'_, '_, '_> {
     type Item = Result<Die>;
 
+    /// Inline, like [`UnitDies::die_at`]: each child is built where the loop keeps it.
+    #[inline]
     fn next(&mut self) -> Option<Result<Die>> {
         let (cursor, depth) = match &mut self.state {
             Ok(state) => state,
