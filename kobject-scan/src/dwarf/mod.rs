@@ -467,6 +467,7 @@ impl<'u, 'a> UnitDies<'u, 'a> {
     }
 
     /// The value of the attribute at `at`, located earlier (by [`UnitDies::variable_attributes`]).
+    #[inline]
     pub fn attribute_at(&self, at: AttributeAt) -> Result<AttributeValue<Reader<'a>>> {
         let error = |source| self.error(at.offset, source);
         let mut cursor = self.cursor_at(at.offset).map_err(error)?;
@@ -494,6 +495,7 @@ impl<'u, 'a> UnitDies<'u, 'a> {
     }
 
     /// Resolve a string-class attribute value (a name) to its bytes.
+    #[inline]
     pub fn string(&self, value: AttributeValue<Reader<'a>>) -> gimli::Result<&'a [u8]> {
         let dwarf = self.units.dwarf;
         let string = match value {
