@@ -154,9 +154,9 @@ pub fn walk_unit(
 }
 
 /// Record the struct `die`, whose attributes start at `attrs` (an offset in the unit's DIE
-/// bytes), in `out.structs` if it is a definition of a manifest tag. Its name and size are read straight
-/// from the bytes where the abbreviation has them at fixed places (a declaration not at all),
-/// else through the general reader.
+/// bytes), in `out.structs` if it is a definition of a manifest tag. Its name and size are read
+/// straight from the bytes where the abbreviation has them at fixed places (a declaration not at
+/// all), else through the general reader.
 fn struct_definition<'a>(
     unit: &UnitDies<'_, 'a>,
     abbrev: &Abbrev,
